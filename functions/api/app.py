@@ -1,0 +1,175 @@
+"""Management API: a thin Powertools resolver. Routes parse and answer; carrier.* decides."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
+from aws_lambda_powertools.event_handler.exceptions import NotFoundError
+from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from carrier import __version__, runtime
+from carrier.catalog import get_catalog
+from carrier.errors import CarrierError, Unauthorized
+from carrier.models import (
+    EventTypeList,
+    EventTypeOut,
+    Webhook,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookList,
+    WebhookPatch,
+    WebhookReplace,
+)
+from carrier.webhooks import to_public
+
+logger = Logger()
+app = APIGatewayHttpResolver(enable_validation=True)
+
+OPENAPI = {
+    "title": "Carrier",
+    "version": __version__,
+    "description": "Outbound webhooks: register endpoints, receive signed events, inspect deliveries.",
+    "security_schemes": {"bearer": HTTPBearer(description="A tenant API key: `Authorization: Bearer ck_...`")},
+    "security": [{"bearer": []}],
+}
+app.enable_swagger(path="/docs", **OPENAPI)  # type: ignore[arg-type]
+
+WebhookId = Annotated[str, Path(description="Webhook id (wh_...)", max_length=64)]
+
+
+def tenant() -> str:
+    """The tenant the authorizer resolved from the API key (the api never trusts anything else)."""
+    context = app.current_event.request_context.authorizer.get_lambda or {}
+    tenant_id = context.get("tenant_id")
+    if not tenant_id:
+        raise Unauthorized("a valid API key is required: Authorization: Bearer ck_...")
+    return str(tenant_id)
+
+
+def json_response(status: int, body: Any) -> Response:
+    return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+# ---- errors: one place maps every failure to an answer ------------------------------------------
+
+
+@app.exception_handler(CarrierError)
+def handle_carrier_error(exc: CarrierError) -> Response:
+    return json_response(exc.status_code, exc.to_dict())
+
+
+_WHERE = {"body", "query", "path", "header"}
+
+
+def _describe(error: dict[str, Any]) -> dict[str, str]:
+    loc = [str(part) for part in error.get("loc", ())]
+    where = loc[0] if loc and loc[0] in _WHERE else "body"
+    field = ".".join(part for part in loc[1:] if not part.isdigit() or where != "body") or where
+    message = str(error.get("msg") or error.get("type") or "invalid")
+    message = message.removeprefix("Value error, ")
+    if error.get("type") == "json_invalid":
+        field, message = "body", "the body is not valid JSON"
+    elif error.get("type") == "extra_forbidden":
+        message = f"unknown field {field!r}"
+    elif error.get("type") == "missing":
+        message = f"{field} is required"
+    return {"field": field, "in": where, "message": message, "type": str(error.get("type", ""))}
+
+
+@app.exception_handler(RequestValidationError)
+def handle_validation_error(exc: RequestValidationError) -> Response:
+    errors = [_describe(error) for error in exc.errors()]
+    first = errors[0] if errors else {"field": "body", "message": "invalid request"}
+    body = {
+        "error": "validation_error",
+        "message": f"{first['field']}: {first['message']}",
+        "field": first["field"],
+        "errors": errors,
+    }
+    return json_response(422, body)
+
+
+@app.not_found
+def handle_not_found(exc: NotFoundError) -> Response:
+    event = app.current_event
+    return json_response(404, {"error": "not_found", "message": f"no route for {event.http_method} {event.path}"})
+
+
+# ---- public routes --------------------------------------------------------------------------------
+
+
+@app.get("/", include_in_schema=False)
+def index() -> dict[str, Any]:
+    return {"name": "Carrier", "version": __version__, "docs": "/docs", "openapi": "/openapi.json"}
+
+
+@app.get("/openapi.json", include_in_schema=False)
+def openapi_document() -> Response[str]:
+    return Response(
+        status_code=200,
+        content_type=content_types.APPLICATION_JSON,
+        body=app.get_openapi_json_schema(**OPENAPI),  # type: ignore[arg-type]
+    )
+
+
+# ---- webhooks ---------------------------------------------------------------------------------------
+
+
+@app.post("/v1/webhooks", tags=["webhooks"], summary="Create a webhook (the secret is returned once)")
+def create_webhook(body: WebhookCreate) -> Response[WebhookCreated]:
+    created = runtime.webhook_service().create(tenant(), body)
+    logger.info("webhook created", extra={"webhook_id": created.id})
+    return json_response(201, created.model_dump(mode="json"))
+
+
+@app.get("/v1/webhooks", tags=["webhooks"], summary="List webhooks, oldest first, with a cursor")
+def list_webhooks(
+    limit: Annotated[int, Query(ge=1, le=250)] = 50,
+    cursor: Annotated[str | None, Query(max_length=2048)] = None,
+) -> WebhookList:
+    records, next_cursor = runtime.webhook_service().list(tenant(), limit, cursor)
+    data = [to_public(record) for record in records]
+    return WebhookList(data=data, webhooks=data, next_cursor=next_cursor, has_more=next_cursor is not None)
+
+
+@app.get("/v1/webhooks/<webhook_id>", tags=["webhooks"], summary="Get a webhook")
+def get_webhook(webhook_id: WebhookId) -> Webhook:
+    return to_public(runtime.webhook_service().get(tenant(), webhook_id))
+
+
+@app.patch("/v1/webhooks/<webhook_id>", tags=["webhooks"], summary="Change some fields of a webhook")
+def patch_webhook(webhook_id: WebhookId, body: WebhookPatch) -> Webhook:
+    return runtime.webhook_service().patch(tenant(), webhook_id, body)
+
+
+@app.put("/v1/webhooks/<webhook_id>", tags=["webhooks"], summary="Replace a webhook (absent fields reset)")
+def replace_webhook(webhook_id: WebhookId, body: WebhookReplace) -> Webhook:
+    return runtime.webhook_service().replace(tenant(), webhook_id, body)
+
+
+@app.delete("/v1/webhooks/<webhook_id>", tags=["webhooks"], summary="Delete a webhook and its secret")
+def delete_webhook(webhook_id: WebhookId) -> Response[None]:
+    runtime.webhook_service().delete(tenant(), webhook_id)
+    logger.info("webhook deleted", extra={"webhook_id": webhook_id})
+    return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+
+
+# ---- catalog ----------------------------------------------------------------------------------------
+
+
+@app.get("/v1/event-types", tags=["event types"], summary="The event types a webhook can subscribe to")
+def list_event_types() -> EventTypeList:
+    catalog = get_catalog()
+    return EventTypeList(
+        data=[EventTypeOut(name=t.name, description=t.description, example=t.example) for t in catalog.types.values()]
+    )
+
+
+@logger.inject_lambda_context(clear_state=True)
+def handler(event: dict, context: LambdaContext) -> dict:
+    return app.resolve(event, context)

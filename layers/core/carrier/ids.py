@@ -1,0 +1,48 @@
+"""Identifiers: a prefix and a random or derived body. Ids are validated before they reach the store."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+import time
+
+_ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+
+
+def _b32(number: int, length: int) -> str:
+    out = []
+    for _ in range(length):
+        out.append(_ALPHABET[number & 31])
+        number >>= 5
+    return "".join(reversed(out))
+
+
+def sortable(prefix: str) -> str:
+    """`<prefix>_` + 10 chars of milliseconds + 16 random chars: sorts by creation time."""
+    millis = int(time.time() * 1000)
+    return f"{prefix}_{_b32(millis, 10)}{_b32(secrets.randbits(80), 16)}"
+
+
+def webhook_id() -> str:
+    return sortable("wh")
+
+
+def event_id() -> str:
+    return sortable("evt")
+
+
+def delivery_id(tenant_id: str, event_id: str, target: str) -> str:
+    """Derived from (tenant, event, webhook or callback URL): the same event delivers once per target."""
+    digest = hashlib.sha256(f"{tenant_id}\x00{event_id}\x00{target}".encode()).digest()
+    return "del_" + _b32(int.from_bytes(digest[:16], "big"), 26)
+
+
+ID_PATTERNS = {
+    "webhook": re.compile(r"^wh_[0-9a-z]{26}$"),
+    "delivery": re.compile(r"^del_[0-9a-z]{26}$"),
+}
+
+
+def is_valid(kind: str, value: str) -> bool:
+    return bool(ID_PATTERNS[kind].match(value))

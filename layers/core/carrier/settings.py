@@ -1,0 +1,72 @@
+"""Typed settings read once from the environment that template.yaml sets.
+
+A missing variable fails at start-up with its name, not later with a KeyError.
+"""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+
+from pydantic import BaseModel, Field, ValidationError, field_validator
+
+
+class SettingsError(RuntimeError):
+    """The environment does not hold a valid Carrier configuration."""
+
+
+class Settings(BaseModel):
+    stage: str = "dev"
+    table_name: str
+    event_bus_name: str
+    secret_prefix: str
+    retry_ladder: tuple[int, ...] = (300, 1800, 7200, 28800, 86400)
+    delivery_retention_days: int = Field(default=30, ge=1)
+    allow_private_targets: bool = False
+    allow_http_targets: bool = False
+    http_timeout_seconds: float = Field(default=30.0, gt=0)
+    secret_cache_seconds: int = Field(default=300, ge=0)
+    max_concurrency: int = Field(default=50, ge=1)
+    state_machine_arn: str | None = None
+    rotation_grace_seconds: int = Field(default=86400, ge=0)
+
+    @field_validator("retry_ladder", mode="before")
+    @classmethod
+    def _parse_ladder(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(int(part) for part in value.split(",") if part.strip())
+        return value
+
+
+_ENV = {
+    "stage": "STAGE",
+    "table_name": "TABLE_NAME",
+    "event_bus_name": "EVENT_BUS_NAME",
+    "secret_prefix": "SECRET_PREFIX",
+    "retry_ladder": "RETRY_LADDER",
+    "delivery_retention_days": "DELIVERY_RETENTION_DAYS",
+    "allow_private_targets": "ALLOW_PRIVATE_TARGETS",
+    "allow_http_targets": "ALLOW_HTTP_TARGETS",
+    "http_timeout_seconds": "HTTP_TIMEOUT_SECONDS",
+    "secret_cache_seconds": "SECRET_CACHE_SECONDS",
+    "max_concurrency": "MAX_CONCURRENCY",
+    "state_machine_arn": "STATE_MACHINE_ARN",
+    "rotation_grace_seconds": "ROTATION_GRACE_SECONDS",
+}
+
+
+def load_settings(environ: dict[str, str] | None = None) -> Settings:
+    """Build Settings from environment variables (names in _ENV)."""
+    env = os.environ if environ is None else environ
+    values = {field: env[name] for field, name in _ENV.items() if env.get(name, "") != ""}
+    try:
+        return Settings.model_validate(values)
+    except ValidationError as exc:
+        names = ", ".join(_ENV.get(str(err["loc"][0]), str(err["loc"][0])) for err in exc.errors())
+        raise SettingsError(f"invalid or missing environment variables: {names}") from exc
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return load_settings()

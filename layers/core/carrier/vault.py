@@ -1,0 +1,91 @@
+"""Signing keys and custom header values: one Secrets Manager secret per webhook, read through a cache.
+
+The secret document: {"keys": [{"secret", "created_at", "expires_at"}], "headers": {name: value}}.
+The first key is the current one; older keys sign beside it until they expire (rotation grace).
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import secrets as random_source
+from datetime import datetime
+from typing import Any
+
+import boto3
+from botocore.exceptions import ClientError
+
+from carrier.clock import parse_iso
+from carrier.store import BOTO_CONFIG
+
+
+def generate_secret() -> str:
+    """`whsec_` + base64 of 32 random bytes (Standard Webhooks form, valid for every scheme)."""
+    return "whsec_" + base64.b64encode(random_source.token_bytes(32)).decode()
+
+
+def active_keys(document: dict[str, Any], now: datetime) -> list[str]:
+    """The keys that sign now: the current one, then unexpired previous ones."""
+    keys = []
+    for entry in document.get("keys", []):
+        expires = entry.get("expires_at")
+        if expires is None or parse_iso(expires) > now:
+            keys.append(entry["secret"])
+    return keys
+
+
+class Vault:
+    def __init__(self, prefix: str, cache_seconds: int = 300, client: Any | None = None) -> None:
+        self.prefix = prefix
+        self.cache_seconds = cache_seconds
+        self._client = client
+        self._provider: Any = None
+
+    @property
+    def client(self) -> Any:
+        if self._client is None:
+            self._client = boto3.client("secretsmanager", config=BOTO_CONFIG)
+        return self._client
+
+    def name_for(self, tenant_id: str, webhook_id: str) -> str:
+        return f"{self.prefix}{tenant_id}/{webhook_id}"
+
+    @property
+    def provider(self) -> Any:
+        """Powertools' SecretsProvider: the read cache (max_age = cache_seconds)."""
+        if self._provider is None:
+            from aws_lambda_powertools.utilities.parameters import SecretsProvider
+
+            self._provider = SecretsProvider(boto3_client=self.client)
+        return self._provider
+
+    def create(self, name: str, document: dict[str, Any], tags: dict[str, str]) -> None:
+        self.client.create_secret(
+            Name=name,
+            SecretString=json.dumps(document),
+            Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
+        )
+        self._forget()
+
+    def put(self, name: str, document: dict[str, Any]) -> None:
+        self.client.put_secret_value(SecretId=name, SecretString=json.dumps(document))
+        self._forget()
+
+    def get(self, name: str, *, fresh: bool = False) -> dict[str, Any]:
+        """The secret document; warm callers reuse it for `cache_seconds` (no call per delivery)."""
+        document: dict[str, Any] = self.provider.get(
+            name, max_age=self.cache_seconds, transform="json", force_fetch=fresh
+        )
+        return document
+
+    def delete(self, name: str) -> None:
+        self._forget()
+        try:
+            self.client.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
+                raise
+
+    def _forget(self) -> None:
+        if self._provider is not None:
+            self._provider.clear_cache()

@@ -1,0 +1,160 @@
+"""Webhook subscriptions: the rules of create, read, change and delete.
+
+A webhook is a row in the store plus one secret in the vault (signing keys and custom header values).
+Every change that touches both is all-or-nothing: the second write failing undoes the first.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from carrier import ids
+from carrier.clock import Clock, SystemClock, iso
+from carrier.errors import DependencyFailed, NotFound
+from carrier.models import (
+    MASK,
+    Signature,
+    Webhook,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookFields,
+    WebhookPatch,
+)
+from carrier.store import Store
+from carrier.vault import Vault, generate_secret
+
+# Record fields a tenant sets, and how each is stored (filters as JSON: floats and nesting survive).
+_SETTABLE = ("url", "events", "description", "status", "filters", "payload_format", "signature", "rate_limit")
+
+
+def _stored(field: str, value: Any) -> Any:
+    if field == "filters":
+        return json.dumps(value, sort_keys=True)
+    if field == "signature":
+        signature = value if isinstance(value, Signature) else Signature.model_validate(value)
+        return {"scheme": signature.scheme.value, "header": signature.header}
+    if field == "payload_format":
+        return str(getattr(value, "value", value))
+    return value
+
+
+def filters_of(record: dict[str, Any]) -> dict[str, Any]:
+    raw = record.get("filters") or "{}"
+    return json.loads(raw) if isinstance(raw, str) else dict(raw)
+
+
+def to_public(record: dict[str, Any]) -> Webhook:
+    signature = record.get("signature") or {"scheme": "standard-webhooks", "header": None}
+    return Webhook(
+        id=record["id"],
+        webhook_id=record["id"],
+        url=record["url"],
+        events=list(record["events"]),
+        description=record.get("description", ""),
+        status=record.get("status", "active"),
+        disabled_reason=record.get("disabled_reason"),
+        disabled_at=record.get("disabled_at"),
+        filters=filters_of(record),
+        headers={name: MASK for name in record.get("header_names", [])},
+        payload_format=record.get("payload_format", "standard"),
+        signature=signature,
+        rate_limit=record.get("rate_limit"),
+        last_call=record.get("last_call"),
+        last_error=record.get("last_error"),
+        created_at=record["created_at"],
+        updated_at=record["updated_at"],
+    )
+
+
+class WebhookService:
+    def __init__(self, store: Store, vault: Vault, clock: Clock | None = None) -> None:
+        self.store = store
+        self.vault = vault
+        self.clock = clock or SystemClock()
+
+    # ---- reads ----------------------------------------------------------------------------------
+
+    def get(self, tenant_id: str, webhook_id: str) -> dict[str, Any]:
+        if not ids.is_valid("webhook", webhook_id):
+            raise NotFound(f"webhook {webhook_id} not found", field="id")
+        return self.store.get_webhook(tenant_id, webhook_id)
+
+    def list(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+        return self.store.list_webhooks(tenant_id, limit, cursor)
+
+    # ---- writes ---------------------------------------------------------------------------------
+
+    def create(self, tenant_id: str, body: WebhookCreate) -> WebhookCreated:
+        now = iso(self.clock.now())
+        webhook_id = ids.webhook_id()
+        secret = body.secret or generate_secret()
+        secret_name = self.vault.name_for(tenant_id, webhook_id)
+        record: dict[str, Any] = {
+            "tenant_id": tenant_id,
+            "id": webhook_id,
+            **{field: _stored(field, getattr(body, field)) for field in _SETTABLE},
+            "header_names": sorted(body.headers),
+            "secret_name": secret_name,
+            "created_at": now,
+            "updated_at": now,
+        }
+        if body.status == "disabled":
+            record.update(disabled_reason="created disabled", disabled_at=now)
+        record = {k: v for k, v in record.items() if v is not None}
+        document = {"keys": [{"secret": secret, "created_at": now, "expires_at": None}], "headers": body.headers}
+        try:
+            self.vault.create(secret_name, document, {"tenant_id": tenant_id, "webhook_id": webhook_id})
+        except Exception as exc:
+            raise DependencyFailed("could not store the webhook secret; nothing was created") from exc
+        try:
+            self.store.put_webhook(record)
+        except Exception as exc:
+            self.vault.delete(secret_name)
+            raise DependencyFailed("could not store the webhook; nothing was created") from exc
+        public = to_public(record)
+        return WebhookCreated(**public.model_dump(), secret=secret)
+
+    def replace(self, tenant_id: str, webhook_id: str, body: WebhookFields) -> Webhook:
+        """PUT: every settable field takes the body's value (absent ones their default)."""
+        changes = {field: getattr(body, field) for field in _SETTABLE}
+        changes["headers"] = body.headers
+        return self._apply(tenant_id, webhook_id, changes)
+
+    def patch(self, tenant_id: str, webhook_id: str, body: WebhookPatch) -> Webhook:
+        changes = {field: getattr(body, field) for field in body.model_fields_set}
+        return self._apply(tenant_id, webhook_id, changes)
+
+    def set_status(self, tenant_id: str, webhook_id: str, status: str, reason: str | None = None) -> Webhook:
+        return self._apply(tenant_id, webhook_id, {"status": status}, reason=reason)
+
+    def delete(self, tenant_id: str, webhook_id: str) -> None:
+        record = self.get(tenant_id, webhook_id)
+        self.store.delete_webhook(tenant_id, webhook_id)
+        self.vault.delete(record["secret_name"])
+
+    def _apply(self, tenant_id: str, webhook_id: str, changes: dict[str, Any],
+               reason: str | None = None) -> Webhook:
+        record = self.get(tenant_id, webhook_id)
+        now = iso(self.clock.now())
+        headers = changes.pop("headers", None)
+        sets = {field: _stored(field, value) for field, value in changes.items() if value is not None}
+        removes = tuple(field for field, value in changes.items() if value is None and field in record)
+        sets["updated_at"] = now
+        if "status" in changes and changes["status"] != record.get("status"):
+            if changes["status"] == "disabled":
+                sets.update(disabled_reason=reason or "disabled by the tenant", disabled_at=now)
+            else:
+                removes += tuple(f for f in ("disabled_reason", "disabled_at") if f in record)
+        previous_document = None
+        if headers is not None:
+            sets["header_names"] = sorted(headers)
+            previous_document = self.vault.get(record["secret_name"], fresh=True)
+            self.vault.put(record["secret_name"], {**previous_document, "headers": headers})
+        try:
+            updated = self.store.update_webhook(tenant_id, webhook_id, sets, removes)
+        except Exception:
+            if previous_document is not None:
+                self.vault.put(record["secret_name"], previous_document)
+            raise
+        return to_public(updated)

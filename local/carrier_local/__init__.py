@@ -1,0 +1,1 @@
+"""Carrier local stack: the whole stack in one process against an embedded moto server."""

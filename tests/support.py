@@ -1,0 +1,101 @@
+"""Test helpers shared by every level: template data, API Gateway v2 events, handler loading."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import uuid
+from pathlib import Path
+from types import ModuleType
+from typing import Any
+from urllib.parse import urlencode
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """Reads template.yaml with its short-form intrinsic functions (!Ref, !Sub, ...)."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+        if suffix == "GetAtt":
+            value = str(value).split(".", 1)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def template() -> dict[str, Any]:
+    return yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)  # noqa: S506
+
+
+_loaded: dict[str, ModuleType] = {}
+
+
+def load_handler(function: str) -> ModuleType:
+    """Import functions/<function>/app.py under a unique name (every handler file is called app.py)."""
+    if function not in _loaded:
+        path = ROOT / "functions" / function / "app.py"
+        spec = importlib.util.spec_from_file_location(f"carrier_fn_{function}", path)
+        assert spec and spec.loader
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        _loaded[function] = module
+    return _loaded[function]
+
+
+class FakeContext:
+    function_name = "carrier-test"
+    memory_limit_in_mb = 512
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:carrier-test"
+    aws_request_id = "00000000-0000-0000-0000-000000000000"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 30000
+
+
+def api_event(method: str, path: str, *, body: Any = None, tenant: str | None = "t1",
+              query: dict[str, str] | None = None, raw_body: str | None = None,
+              headers: dict[str, str] | None = None) -> dict[str, Any]:
+    """An API Gateway HTTP API v2 event, as the authorizer and API Gateway would hand it over."""
+    text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+    return {
+        "version": "2.0",
+        "routeKey": f"{method} {path}",
+        "rawPath": path,
+        "rawQueryString": urlencode(query or {}),
+        "headers": {"content-type": "application/json", **(headers or {})},
+        "queryStringParameters": query,
+        "requestContext": {
+            "accountId": "123456789012",
+            "apiId": "local",
+            "authorizer": {"lambda": {"tenant_id": tenant or ""}},
+            "domainName": "localhost",
+            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
+                     "userAgent": "pytest"},
+            "requestId": str(uuid.uuid4()),
+            "routeKey": f"{method} {path}",
+            "stage": "$default",
+            "time": "01/Jan/2026:00:00:00 +0000",
+            "timeEpoch": 1767225600000,
+        },
+        "body": text,
+        "isBase64Encoded": False,
+    }
+
+
+def call_api(method: str, path: str, **kwargs: Any) -> tuple[int, Any]:
+    """Call the real api handler; returns (status, parsed JSON body or None)."""
+    response = load_handler("api").handler(api_event(method, path, **kwargs), FakeContext())
+    body = response.get("body")
+    return response["statusCode"], (json.loads(body) if body else None)
