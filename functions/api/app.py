@@ -11,7 +11,6 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
-
 from carrier import __version__, runtime
 from carrier.catalog import get_catalog
 from carrier.errors import CarrierError, Unauthorized
@@ -34,10 +33,12 @@ OPENAPI = {
     "title": "Carrier",
     "version": __version__,
     "description": "Outbound webhooks: register endpoints, receive signed events, inspect deliveries.",
-    "security_schemes": {"bearer": HTTPBearer(description="A tenant API key: `Authorization: Bearer ck_...`")},
+    "security_schemes": {
+        "bearer": HTTPBearer(description="A tenant API key: `Authorization: Bearer ck_...`")
+    },
     "security": [{"bearer": []}],
 }
-app.enable_swagger(path="/docs", **OPENAPI)  # type: ignore[arg-type]
+app.enable_swagger(path="/docs", **OPENAPI)
 
 WebhookId = Annotated[str, Path(description="Webhook id (wh_...)", max_length=64)]
 
@@ -97,7 +98,9 @@ def handle_validation_error(exc: RequestValidationError) -> Response:
 @app.not_found
 def handle_not_found(exc: NotFoundError) -> Response:
     event = app.current_event
-    return json_response(404, {"error": "not_found", "message": f"no route for {event.http_method} {event.path}"})
+    return json_response(
+        404, {"error": "not_found", "message": f"no route for {event.http_method} {event.path}"}
+    )
 
 
 # ---- public routes --------------------------------------------------------------------------------
@@ -113,7 +116,7 @@ def openapi_document() -> Response[str]:
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
-        body=app.get_openapi_json_schema(**OPENAPI),  # type: ignore[arg-type]
+        body=app.get_openapi_json_schema(**OPENAPI),
     )
 
 
@@ -153,7 +156,7 @@ def replace_webhook(webhook_id: WebhookId, body: WebhookReplace) -> Webhook:
 
 
 @app.delete("/v1/webhooks/<webhook_id>", tags=["webhooks"], summary="Delete a webhook and its secret")
-def delete_webhook(webhook_id: WebhookId) -> Response[None]:
+def delete_webhook(webhook_id: WebhookId) -> Response[str]:
     runtime.webhook_service().delete(tenant(), webhook_id)
     logger.info("webhook deleted", extra={"webhook_id": webhook_id})
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
@@ -166,7 +169,10 @@ def delete_webhook(webhook_id: WebhookId) -> Response[None]:
 def list_event_types() -> EventTypeList:
     catalog = get_catalog()
     return EventTypeList(
-        data=[EventTypeOut(name=t.name, description=t.description, example=t.example) for t in catalog.types.values()]
+        data=[
+            EventTypeOut(name=t.name, description=t.description, example=t.example)
+            for t in catalog.types.values()
+        ]
     )
 
 

@@ -60,8 +60,9 @@ def resolve_tenant(authorization: str | None, store: Store) -> str | None:
     return str(item["tenant_id"]) if item else None
 
 
-def revoke_key(store: Store, *, key: str | None = None, tenant_id: str | None = None,
-               key_id: str | None = None) -> dict:
+def revoke_key(
+    store: Store, *, key: str | None = None, tenant_id: str | None = None, key_id: str | None = None
+) -> dict:
     """Revoke by the key itself, or by tenant and key id."""
     if key:
         return store.delete_api_key(hash_key(key))

@@ -110,7 +110,9 @@ def _check_events(events: list[str]) -> list[str]:
 def _check_url(url: str) -> str:
     settings = get_settings()
     try:
-        return check_url(url, allow_private=settings.allow_private_targets, allow_http=settings.allow_http_targets)
+        return check_url(
+            url, allow_private=settings.allow_private_targets, allow_http=settings.allow_http_targets
+        )
     except UrlRejected as exc:
         raise ValueError(str(exc)) from exc
 
@@ -184,7 +186,8 @@ class WebhookFields(Strict):
     status: Literal["active", "disabled"] = "active"
     filters: dict[str, FilterValue] = Field(
         default_factory=dict,
-        description="Equality on fields of the event's data, e.g. {'project_id': 'p1'} or {'batch_id': ['b1','b2']}.",
+        description="Equality on fields of the event's data, "
+        "e.g. {'project_id': 'p1'} or {'batch_id': ['b1','b2']}.",
     )
     headers: dict[str, str] = Field(
         default_factory=dict,

@@ -88,6 +88,7 @@ class Store:
 
     @property
     def client(self) -> Any:
+        """The resource's client: it (de)serializes plain Python values like the Table does."""
         return self.table.meta.client
 
     # ---- API keys -------------------------------------------------------------------------------
@@ -99,11 +100,11 @@ class Store:
                     "Put": {
                         "TableName": self.table_name,
                         "Item": {
-                            "pk": {"S": f"KEY#{key_hash}"},
-                            "sk": {"S": "KEY"},
-                            "tenant_id": {"S": tenant_id},
-                            "key_id": {"S": key_id},
-                            "created_at": {"S": created_at},
+                            "pk": f"KEY#{key_hash}",
+                            "sk": "KEY",
+                            "tenant_id": tenant_id,
+                            "key_id": key_id,
+                            "created_at": created_at,
                         },
                         "ConditionExpression": "attribute_not_exists(pk)",
                     }
@@ -112,12 +113,12 @@ class Store:
                     "Put": {
                         "TableName": self.table_name,
                         "Item": {
-                            "pk": {"S": f"TENANT#{tenant_id}"},
-                            "sk": {"S": f"KEYID#{key_id}"},
-                            "key_hash": {"S": key_hash},
-                            "key_id": {"S": key_id},
-                            "tenant_id": {"S": tenant_id},
-                            "created_at": {"S": created_at},
+                            "pk": f"TENANT#{tenant_id}",
+                            "sk": f"KEYID#{key_id}",
+                            "key_hash": key_hash,
+                            "key_id": key_id,
+                            "tenant_id": tenant_id,
+                            "created_at": created_at,
                         },
                     }
                 },
@@ -147,11 +148,19 @@ class Store:
             raise NotFound("no such API key")
         self.client.transact_write_items(
             TransactItems=[
-                {"Delete": {"TableName": self.table_name, "Key": {"pk": {"S": f"KEY#{key_hash}"}, "sk": {"S": "KEY"}}}},
                 {
                     "Delete": {
                         "TableName": self.table_name,
-                        "Key": {"pk": {"S": f"TENANT#{item['tenant_id']}"}, "sk": {"S": f"KEYID#{item['key_id']}"}},
+                        "Key": {"pk": f"KEY#{key_hash}", "sk": "KEY"},
+                    }
+                },
+                {
+                    "Delete": {
+                        "TableName": self.table_name,
+                        "Key": {
+                            "pk": f"TENANT#{item['tenant_id']}",
+                            "sk": f"KEYID#{item['key_id']}",
+                        },
                     }
                 },
             ]
@@ -198,8 +207,9 @@ class Store:
             )
         ]
 
-    def update_webhook(self, tenant_id: str, webhook_id: str, changes: dict[str, Any],
-                       remove: tuple[str, ...] = ()) -> dict[str, Any]:
+    def update_webhook(
+        self, tenant_id: str, webhook_id: str, changes: dict[str, Any], remove: tuple[str, ...] = ()
+    ) -> dict[str, Any]:
         """Set (and remove) fields of an existing webhook; returns the new record."""
         names = {f"#f{i}": name for i, name in enumerate(changes)}
         values = {f":v{i}": value for i, value in enumerate(changes.values())}

@@ -102,7 +102,10 @@ class WebhookService:
         if body.status == "disabled":
             record.update(disabled_reason="created disabled", disabled_at=now)
         record = {k: v for k, v in record.items() if v is not None}
-        document = {"keys": [{"secret": secret, "created_at": now, "expires_at": None}], "headers": body.headers}
+        document = {
+            "keys": [{"secret": secret, "created_at": now, "expires_at": None}],
+            "headers": body.headers,
+        }
         try:
             self.vault.create(secret_name, document, {"tenant_id": tenant_id, "webhook_id": webhook_id})
         except Exception as exc:
@@ -133,8 +136,9 @@ class WebhookService:
         self.store.delete_webhook(tenant_id, webhook_id)
         self.vault.delete(record["secret_name"])
 
-    def _apply(self, tenant_id: str, webhook_id: str, changes: dict[str, Any],
-               reason: str | None = None) -> Webhook:
+    def _apply(
+        self, tenant_id: str, webhook_id: str, changes: dict[str, Any], reason: str | None = None
+    ) -> Webhook:
         record = self.get(tenant_id, webhook_id)
         now = iso(self.clock.now())
         headers = changes.pop("headers", None)

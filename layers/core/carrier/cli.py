@@ -1,0 +1,218 @@
+"""`carrier`: the command line for operators and tenants.
+
+Targets the running local stack by default (`.carrier/local.json`, written by `make local`); a deployed
+stack through the environment: CARRIER_API_URL and CARRIER_API_KEY for the API, CARRIER_TABLE and
+CARRIER_EVENT_BUS (with the usual AWS credentials) for operator commands.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+STATE_ENV = "CARRIER_STATE"
+
+
+class CliError(Exception):
+    pass
+
+
+def find_state() -> dict[str, Any]:
+    """The local stack's state file: $CARRIER_STATE, or .carrier/local.json here or in a parent folder."""
+    explicit = os.environ.get(STATE_ENV)
+    candidates = (
+        [Path(explicit)]
+        if explicit
+        else [p / ".carrier" / "local.json" for p in [Path.cwd(), *Path.cwd().parents]]
+    )
+    for path in candidates:
+        if path.is_file():
+            state: dict[str, Any] = json.loads(path.read_text())
+            return state
+    return {}
+
+
+class Target:
+    """Where commands go: a deployed stack (environment) or the local stack (state file)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.state = find_state()
+        self.api_url = (
+            getattr(args, "api_url", None) or os.environ.get("CARRIER_API_URL") or self.state.get("api_url")
+        )
+        self.api_key = (
+            getattr(args, "api_key", None) or os.environ.get("CARRIER_API_KEY") or self.state.get("api_key")
+        )
+        self.table = (
+            getattr(args, "table", None) or os.environ.get("CARRIER_TABLE") or self.state.get("table_name")
+        )
+        self.bus = os.environ.get("CARRIER_EVENT_BUS") or self.state.get("event_bus_name")
+        if self.state and not os.environ.get("CARRIER_TABLE"):
+            # the local stack's moto endpoint, for commands that talk to AWS directly
+            os.environ.setdefault("AWS_ENDPOINT_URL", self.state.get("aws_endpoint_url", ""))
+            os.environ.setdefault("AWS_DEFAULT_REGION", self.state.get("region", "us-east-1"))
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+
+    def store(self) -> Any:
+        if not self.table:
+            raise CliError("no table: start `make local`, or set CARRIER_TABLE (and AWS credentials)")
+        from carrier.store import Store
+
+        return Store(self.table)
+
+    def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        if not self.api_url or not self.api_key:
+            raise CliError("no API: start `make local`, or set CARRIER_API_URL and CARRIER_API_KEY")
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(  # noqa: S310 (the URL is the operator's own API)
+            self.api_url.rstrip("/") + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as exc:
+            raw = exc.read()
+            try:
+                return exc.code, json.loads(raw)
+            except ValueError:
+                return exc.code, {"message": raw.decode(errors="replace")}
+
+
+def emit(args: argparse.Namespace, value: Any, table: list[tuple[str, ...]] | None = None) -> None:
+    if getattr(args, "output", "table") == "json" or table is None:
+        print(json.dumps(value, indent=2, default=str))
+        return
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+# ---- commands -------------------------------------------------------------------------------------
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    from carrier.apikeys import issue_key
+
+    issued = issue_key(args.tenant, Target(args).store())
+    if args.output == "json":
+        emit(args, {"key": issued.key, "key_id": issued.key_id, "tenant_id": issued.tenant_id})
+    else:
+        print(f"API key for tenant {issued.tenant_id} (id {issued.key_id}); shown once, store it now:")
+        print(issued.key)
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from carrier.apikeys import revoke_key
+
+    revoked = revoke_key(Target(args).store(), key=args.key, tenant_id=args.tenant, key_id=args.id)
+    print(f"revoked {revoked['key_id']} of tenant {revoked['tenant_id']}")
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    keys = Target(args).store().list_api_keys(args.tenant)
+    rows = [("KEY ID", "CREATED")] + [(k["key_id"], k["created_at"]) for k in keys]
+    emit(args, [{"key_id": k["key_id"], "created_at": k["created_at"]} for k in keys], rows)
+    return 0
+
+
+def cmd_webhooks_list(args: argparse.Namespace) -> int:
+    status, body = Target(args).api("GET", f"/v1/webhooks?limit={args.limit}")
+    if status != 200:
+        raise CliError(f"API answered {status}: {body}")
+    rows = [("ID", "STATUS", "URL", "EVENTS")] + [
+        (w["id"], w["status"], w["url"], ",".join(w["events"])) for w in body["data"]
+    ]
+    emit(args, body, rows)
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    try:
+        data = json.loads(args.data)
+    except ValueError as exc:
+        raise CliError(f"--data is not JSON: {exc}") from exc
+    body: dict[str, Any] = {"type": args.type, "data": data}
+    if args.id:
+        body["id"] = args.id
+    if args.callback_url:
+        body["callback_url"] = args.callback_url
+    status, answer = Target(args).api("POST", "/v1/events", body)
+    if status >= 300:
+        raise CliError(f"API answered {status}: {answer}")
+    emit(args, answer)
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="carrier", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--output", choices=["table", "json"], default="table", help="table (default) or json"
+    )
+
+    keys = commands.add_parser("keys", help="tenant API keys").add_subparsers(dest="action", required=True)
+    create = keys.add_parser("create", parents=[common], help="issue a key (printed once)")
+    create.add_argument("--tenant", required=True)
+    create.add_argument("--table", help="DynamoDB table (default: the local stack's, or $CARRIER_TABLE)")
+    create.set_defaults(func=cmd_keys_create)
+    revoke = keys.add_parser(
+        "revoke", parents=[common], help="revoke a key, given itself or its tenant and id"
+    )
+    revoke.add_argument("key", nargs="?")
+    revoke.add_argument("--tenant")
+    revoke.add_argument("--id")
+    revoke.add_argument("--table")
+    revoke.set_defaults(func=cmd_keys_revoke)
+    listing = keys.add_parser("list", parents=[common], help="a tenant's key ids")
+    listing.add_argument("--tenant", required=True)
+    listing.add_argument("--table")
+    listing.set_defaults(func=cmd_keys_list)
+
+    webhooks = commands.add_parser("webhooks", help="the tenant's webhooks").add_subparsers(
+        dest="action", required=True
+    )
+    wh_list = webhooks.add_parser("list", parents=[common])
+    wh_list.add_argument("--limit", type=int, default=100)
+    wh_list.set_defaults(func=cmd_webhooks_list)
+
+    publish = commands.add_parser(
+        "publish", parents=[common], help="publish an event through the API (POST /v1/events)"
+    )
+    publish.add_argument("type")
+    publish.add_argument("--data", default="{}", help="the event's data, as JSON")
+    publish.add_argument("--id", help="event id (idempotency key)")
+    publish.add_argument("--callback-url")
+    publish.set_defaults(func=cmd_publish)
+
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    from carrier.errors import CarrierError
+
+    try:
+        return int(args.func(args))
+    except (CliError, CarrierError) as exc:
+        print(f"carrier: {getattr(exc, 'message', exc)}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
