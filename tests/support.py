@@ -64,9 +64,16 @@ class FakeContext:
         return 30000
 
 
-def api_event(method: str, path: str, *, body: Any = None, tenant: str | None = "t1",
-              query: dict[str, str] | None = None, raw_body: str | None = None,
-              headers: dict[str, str] | None = None) -> dict[str, Any]:
+def api_event(
+    method: str,
+    path: str,
+    *,
+    body: Any = None,
+    tenant: str | None = "t1",
+    query: dict[str, str] | None = None,
+    raw_body: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> dict[str, Any]:
     """An API Gateway HTTP API v2 event, as the authorizer and API Gateway would hand it over."""
     text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
     return {
@@ -81,8 +88,13 @@ def api_event(method: str, path: str, *, body: Any = None, tenant: str | None = 
             "apiId": "local",
             "authorizer": {"lambda": {"tenant_id": tenant or ""}},
             "domainName": "localhost",
-            "http": {"method": method, "path": path, "protocol": "HTTP/1.1", "sourceIp": "127.0.0.1",
-                     "userAgent": "pytest"},
+            "http": {
+                "method": method,
+                "path": path,
+                "protocol": "HTTP/1.1",
+                "sourceIp": "127.0.0.1",
+                "userAgent": "pytest",
+            },
             "requestId": str(uuid.uuid4()),
             "routeKey": f"{method} {path}",
             "stage": "$default",

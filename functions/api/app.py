@@ -33,9 +33,7 @@ OPENAPI = {
     "title": "Carrier",
     "version": __version__,
     "description": "Outbound webhooks: register endpoints, receive signed events, inspect deliveries.",
-    "security_schemes": {
-        "bearer": HTTPBearer(description="A tenant API key: `Authorization: Bearer ck_...`")
-    },
+    "security_schemes": {"bearer": HTTPBearer(description="A tenant API key: `Authorization: Bearer ck_...`")},
     "security": [{"bearer": []}],
 }
 app.enable_swagger(path="/docs", **OPENAPI)
@@ -98,9 +96,7 @@ def handle_validation_error(exc: RequestValidationError) -> Response:
 @app.not_found
 def handle_not_found(exc: NotFoundError) -> Response:
     event = app.current_event
-    return json_response(
-        404, {"error": "not_found", "message": f"no route for {event.http_method} {event.path}"}
-    )
+    return json_response(404, {"error": "not_found", "message": f"no route for {event.http_method} {event.path}"})
 
 
 # ---- public routes --------------------------------------------------------------------------------
@@ -169,10 +165,7 @@ def delete_webhook(webhook_id: WebhookId) -> Response[str]:
 def list_event_types() -> EventTypeList:
     catalog = get_catalog()
     return EventTypeList(
-        data=[
-            EventTypeOut(name=t.name, description=t.description, example=t.example)
-            for t in catalog.types.values()
-        ]
+        data=[EventTypeOut(name=t.name, description=t.description, example=t.example) for t in catalog.types.values()]
     )
 
 

@@ -246,8 +246,10 @@ def json_response(status: int, payload: Any) -> HttpResponse:
 
 
 def _clf_time(epoch: float) -> str:
+    """`requestContext.time`: `12/Mar/2020:19:03:58 +0000` (English month names whatever the locale)."""
     t = time.gmtime(epoch)
-    return f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d} +0000"
+    clock = f"{t.tm_hour:02d}:{t.tm_min:02d}:{t.tm_sec:02d}"
+    return f"{t.tm_mday:02d}/{_MONTHS[t.tm_mon - 1]}/{t.tm_year}:{clock} +0000"
 
 
 def _request_id() -> str:
@@ -405,8 +407,8 @@ def _header_value(value: Any) -> str:
 def response_from_result(result: Any) -> HttpResponse:
     """Turn a function's result into the HTTP response, by the payload-format-2.0 rules."""
     if not (isinstance(result, dict) and "statusCode" in result):
-        body = result if isinstance(result, str) else json.dumps(result)
-        return HttpResponse(200, [("content-type", "application/json")], body.encode())
+        text = result if isinstance(result, str) else json.dumps(result)
+        return HttpResponse(200, [("content-type", "application/json")], text.encode())
     status = result["statusCode"]
     if isinstance(status, bool) or not isinstance(status, int | str) or not str(status).isdigit():
         raise MalformedResponse(f"statusCode {status!r} is not an integer")
@@ -424,6 +426,7 @@ def response_from_result(result: Any) -> HttpResponse:
         raise MalformedResponse("cookies is not a list")
     headers.extend(("set-cookie", str(c)) for c in cookies)
     body = result.get("body")
+    data: bytes
     if body is None:
         data = b""
     elif not isinstance(body, str):
@@ -481,7 +484,9 @@ class ApiGateway:
         self.routes = list(routes)
         self.functions = dict(functions)
         self.api = api or ApiContext()
-        missing = {r.function for r in self.routes} | {r.authorizer.function for r in self.routes if r.authorizer}
+        missing = {r.function for r in self.routes} | {
+            r.authorizer.function for r in self.routes if r.authorizer
+        }
         missing -= set(self.functions)
         if missing:
             raise ValueError(f"no function for {', '.join(sorted(missing))}")
@@ -524,7 +529,9 @@ class ApiGateway:
     def _authorize(self, authorizer: Authorizer, event: dict[str, Any]) -> HttpResponse | None:
         """None if the request may go on, else the 401/403/500 response; sets requestContext.authorizer."""
         identity = [event["headers"].get(h, "") for h in authorizer.identity_headers]
-        identity += [(event.get("queryStringParameters") or {}).get(q, "") for q in authorizer.identity_query_strings]
+        identity += [
+            (event.get("queryStringParameters") or {}).get(q, "") for q in authorizer.identity_query_strings
+        ]
         if not identity or not all(identity):
             return json_response(401, UNAUTHORIZED)
         auth_event = build_authorizer_event(event, identity, self.api)
@@ -666,7 +673,10 @@ class GatewayServer:
 
     def start(self) -> GatewayServer:
         self._thread = threading.Thread(
-            target=self._server.serve_forever, kwargs={"poll_interval": 0.2}, name="carrier-gateway", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.2},
+            name="carrier-gateway",
+            daemon=True,
         )
         self._thread.start()
         return self

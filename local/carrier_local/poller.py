@@ -21,7 +21,11 @@ log = logging.getLogger("carrier_local.poller")
 
 Invoke = Callable[[Any], Any]
 
-_COUNTS = ("ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible", "ApproximateNumberOfMessagesDelayed")
+_COUNTS = (
+    "ApproximateNumberOfMessages",
+    "ApproximateNumberOfMessagesNotVisible",
+    "ApproximateNumberOfMessagesDelayed",
+)
 
 
 def _message_attribute(value: Mapping[str, Any]) -> dict[str, Any]:
@@ -120,7 +124,7 @@ class SqsPoller:
         """None leaves failed messages for the queue's own visibility timeout, as Lambda does."""
         self.stats = PollerStats()
         self._invoke = invoke
-        self._sqs = sqs_client or boto3.client("sqs", region_name=region)
+        self._sqs: Any = sqs_client or boto3.client("sqs", region_name=region)
         self._workers = workers
         self._threads: list[threading.Thread] = []
         self._stop = threading.Event()
@@ -186,7 +190,9 @@ class SqsPoller:
             if streak >= 2:
                 return
             if time.monotonic() >= deadline:
-                raise TimeoutError(f"queue {self.queue_url} not drained after {timeout}s: {self.queue_counts()}")
+                raise TimeoutError(
+                    f"queue {self.queue_url} not drained after {timeout}s: {self.queue_counts()}"
+                )
             time.sleep(interval)
 
     # -- polling ---------------------------------------------------------------------------------
@@ -228,7 +234,9 @@ class SqsPoller:
         try:
             result = self._invoke(sqs_event(messages, self.queue_arn, self.region))
         except Exception:
-            log.exception("function failed on a batch of %d from %s; the batch stays", len(ids), self.queue_url)
+            log.exception(
+                "function failed on a batch of %d from %s; the batch stays", len(ids), self.queue_url
+            )
             failed = set(ids)
             with self._lock:
                 self.stats.errors += 1
@@ -268,6 +276,8 @@ class SqsPoller:
 
     def _queue_visibility_timeout(self) -> int:
         if self._visibility_timeout is None:
-            attributes = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["VisibilityTimeout"])
+            attributes = self._sqs.get_queue_attributes(
+                QueueUrl=self.queue_url, AttributeNames=["VisibilityTimeout"]
+            )
             self._visibility_timeout = int(attributes["Attributes"]["VisibilityTimeout"])
         return self._visibility_timeout

@@ -143,8 +143,9 @@ def test_delete_removes_the_row_and_the_secret(aws: dict) -> None:
         ({"body": {**HOOK, "colour": "blue"}}, 422, "colour"),
     ],
 )
-def test_bad_input_is_a_4xx_naming_the_field_and_writes_nothing(aws: dict, kwargs: dict, status: int,
-                                                                 field: str) -> None:
+def test_bad_input_is_a_4xx_naming_the_field_and_writes_nothing(
+    aws: dict, kwargs: dict, status: int, field: str
+) -> None:
     got, body = call_api("POST", "/v1/webhooks", **kwargs)
     assert got == status, body
     assert body["field"] == field and body["message"]

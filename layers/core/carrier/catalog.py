@@ -28,9 +28,7 @@ class Catalog:
     @classmethod
     def from_file(cls, path: Path) -> Catalog:
         raw = json.loads(path.read_text(encoding="utf-8"))
-        return cls(
-            EventType(t["name"], t.get("description", ""), t.get("example", {})) for t in raw["event_types"]
-        )
+        return cls(EventType(t["name"], t.get("description", ""), t.get("example", {})) for t in raw["event_types"])
 
     def __contains__(self, name: str) -> bool:
         return name in self.types

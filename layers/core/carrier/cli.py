@@ -27,9 +27,7 @@ def find_state() -> dict[str, Any]:
     """The local stack's state file: $CARRIER_STATE, or .carrier/local.json here or in a parent folder."""
     explicit = os.environ.get(STATE_ENV)
     candidates = (
-        [Path(explicit)]
-        if explicit
-        else [p / ".carrier" / "local.json" for p in [Path.cwd(), *Path.cwd().parents]]
+        [Path(explicit)] if explicit else [p / ".carrier" / "local.json" for p in [Path.cwd(), *Path.cwd().parents]]
     )
     for path in candidates:
         if path.is_file():
@@ -43,15 +41,9 @@ class Target:
 
     def __init__(self, args: argparse.Namespace) -> None:
         self.state = find_state()
-        self.api_url = (
-            getattr(args, "api_url", None) or os.environ.get("CARRIER_API_URL") or self.state.get("api_url")
-        )
-        self.api_key = (
-            getattr(args, "api_key", None) or os.environ.get("CARRIER_API_KEY") or self.state.get("api_key")
-        )
-        self.table = (
-            getattr(args, "table", None) or os.environ.get("CARRIER_TABLE") or self.state.get("table_name")
-        )
+        self.api_url = getattr(args, "api_url", None) or os.environ.get("CARRIER_API_URL") or self.state.get("api_url")
+        self.api_key = getattr(args, "api_key", None) or os.environ.get("CARRIER_API_KEY") or self.state.get("api_key")
+        self.table = getattr(args, "table", None) or os.environ.get("CARRIER_TABLE") or self.state.get("table_name")
         self.bus = os.environ.get("CARRIER_EVENT_BUS") or self.state.get("event_bus_name")
         if self.state and not os.environ.get("CARRIER_TABLE"):
             # the local stack's moto endpoint, for commands that talk to AWS directly
@@ -162,18 +154,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     commands = parser.add_subparsers(dest="command", required=True)
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument(
-        "--output", choices=["table", "json"], default="table", help="table (default) or json"
-    )
+    common.add_argument("--output", choices=["table", "json"], default="table", help="table (default) or json")
 
     keys = commands.add_parser("keys", help="tenant API keys").add_subparsers(dest="action", required=True)
     create = keys.add_parser("create", parents=[common], help="issue a key (printed once)")
     create.add_argument("--tenant", required=True)
     create.add_argument("--table", help="DynamoDB table (default: the local stack's, or $CARRIER_TABLE)")
     create.set_defaults(func=cmd_keys_create)
-    revoke = keys.add_parser(
-        "revoke", parents=[common], help="revoke a key, given itself or its tenant and id"
-    )
+    revoke = keys.add_parser("revoke", parents=[common], help="revoke a key, given itself or its tenant and id")
     revoke.add_argument("key", nargs="?")
     revoke.add_argument("--tenant")
     revoke.add_argument("--id")

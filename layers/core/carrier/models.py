@@ -110,9 +110,7 @@ def _check_events(events: list[str]) -> list[str]:
 def _check_url(url: str) -> str:
     settings = get_settings()
     try:
-        return check_url(
-            url, allow_private=settings.allow_private_targets, allow_http=settings.allow_http_targets
-        )
+        return check_url(url, allow_private=settings.allow_private_targets, allow_http=settings.allow_http_targets)
     except UrlRejected as exc:
         raise ValueError(str(exc)) from exc
 
@@ -158,9 +156,7 @@ def check_secret(secret: str, scheme: SignatureScheme) -> str:
         except (binascii.Error, ValueError):
             key = b""
         if len(key) < 16:
-            raise ValueError(
-                "secret for standard-webhooks must have the form whsec_<base64 of 16 to 48 random bytes>"
-            )
+            raise ValueError("secret for standard-webhooks must have the form whsec_<base64 of 16 to 48 random bytes>")
     return secret
 
 
@@ -186,8 +182,7 @@ class WebhookFields(Strict):
     status: Literal["active", "disabled"] = "active"
     filters: dict[str, FilterValue] = Field(
         default_factory=dict,
-        description="Equality on fields of the event's data, "
-        "e.g. {'project_id': 'p1'} or {'batch_id': ['b1','b2']}.",
+        description="Equality on fields of the event's data, e.g. {'project_id': 'p1'} or {'batch_id': ['b1','b2']}.",
     )
     headers: dict[str, str] = Field(
         default_factory=dict,

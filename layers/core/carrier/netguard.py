@@ -100,9 +100,7 @@ def check_url(url: str, *, allow_private: bool, allow_http: bool) -> str:
     if parts.scheme.lower() not in allowed_schemes:
         raise UrlRejected(f"url must use {' or '.join(allowed_schemes)}")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
-        raise UrlRejected(
-            "url must not contain credentials; use the headers field for an Authorization value"
-        )
+        raise UrlRejected("url must not contain credentials; use the headers field for an Authorization value")
     host = parts.hostname
     if not host:
         raise UrlRejected("url has no host")

@@ -246,6 +246,169 @@ class Store:
             raise
         return _strip(result["Attributes"])
 
+    # ---- events and deliveries -------------------------------------------------------------------
+
+    @staticmethod
+    def _owner(tenant_id: str, webhook_id: str | None) -> str:
+        """Deliveries live with their webhook; per-job callbacks with their tenant."""
+        return f"WH#{webhook_id}" if webhook_id else f"CB#{tenant_id}"
+
+    def put_event(self, record: dict[str, Any]) -> bool:
+        """Store an event once; False when it was stored before (a duplicate publish or redelivery)."""
+        item = {"pk": f"EVENT#{record['tenant_id']}#{record['id']}", "sk": "EVENT", **record}
+        try:
+            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def get_event(self, tenant_id: str, event_id: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key={"pk": f"EVENT#{tenant_id}#{event_id}", "sk": "EVENT"}).get("Item")
+        return _strip(item) if item else None
+
+    def claim_delivery(self, record: dict[str, Any], stale_before: str) -> bool:
+        """Create a delivery, or take over one left `pending` by a crashed run; False if it is someone's."""
+        did = record["delivery_id"]
+        item = {
+            "pk": self._owner(record["tenant_id"], record.get("webhook_id")),
+            "sk": f"DLV#{did}",
+            "lsi1": f"{record['created_at']}#{did}",
+            **record,
+        }
+        try:
+            self.table.put_item(
+                Item=item,
+                ConditionExpression=Attr("pk").not_exists()
+                | (Attr("status").eq("pending") & Attr("claimed_at").lt(stale_before)),
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def record_attempt(
+        self,
+        tenant_id: str,
+        webhook_id: str | None,
+        delivery_id: str,
+        attempt: dict[str, Any],
+        changes: dict[str, Any],
+        webhook_changes: dict[str, Any] | None = None,
+    ) -> None:
+        """Append an attempt and set the delivery's fields, with the webhook's in the same transaction."""
+        names = {"#attempts": "attempts", "#count": "attempt_count"}
+        values: dict[str, Any] = {":attempt": [attempt], ":empty": [], ":one": 1}
+        sets = ["#attempts = list_append(if_not_exists(#attempts, :empty), :attempt)"]
+        for i, (name, value) in enumerate(changes.items()):
+            names[f"#c{i}"] = name
+            values[f":c{i}"] = value
+            sets.append(f"#c{i} = :c{i}")
+        delivery_update = {
+            "TableName": self.table_name,
+            "Key": {"pk": self._owner(tenant_id, webhook_id), "sk": f"DLV#{delivery_id}"},
+            "UpdateExpression": "SET " + ", ".join(sets) + " ADD #count :one",
+            "ExpressionAttributeNames": names,
+            "ExpressionAttributeValues": values,
+        }
+        if not webhook_id or not webhook_changes:
+            self.client.update_item(**delivery_update)
+            return
+        webhook_update = {
+            "TableName": self.table_name,
+            "Key": {"pk": f"TENANT#{tenant_id}", "sk": f"WH#{webhook_id}"},
+            "UpdateExpression": "SET " + ", ".join(f"#w{i} = :w{i}" for i in range(len(webhook_changes))),
+            "ExpressionAttributeNames": {f"#w{i}": name for i, name in enumerate(webhook_changes)},
+            "ExpressionAttributeValues": {f":w{i}": v for i, v in enumerate(webhook_changes.values())},
+            "ConditionExpression": "attribute_exists(pk)",
+        }
+        try:
+            self.client.transact_write_items(TransactItems=[{"Update": delivery_update}, {"Update": webhook_update}])
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise
+            self.client.update_item(**delivery_update)  # the webhook was deleted meanwhile
+
+    def update_delivery(
+        self,
+        tenant_id: str,
+        webhook_id: str | None,
+        delivery_id: str,
+        changes: dict[str, Any],
+        expected_status: str | None = None,
+    ) -> bool:
+        names = {f"#c{i}": name for i, name in enumerate(changes)}
+        values = {f":c{i}": value for i, value in enumerate(changes.values())}
+        condition: Any = Attr("pk").exists()
+        if expected_status:
+            condition = condition & Attr("status").eq(expected_status)
+        try:
+            self.table.update_item(
+                Key={"pk": self._owner(tenant_id, webhook_id), "sk": f"DLV#{delivery_id}"},
+                UpdateExpression="SET " + ", ".join(f"#c{i} = :c{i}" for i in range(len(changes))),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ConditionExpression=condition,
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def get_delivery(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> dict[str, Any]:
+        item = self.table.get_item(Key={"pk": self._owner(tenant_id, webhook_id), "sk": f"DLV#{delivery_id}"}).get(
+            "Item"
+        )
+        if not item or item.get("tenant_id") != tenant_id:
+            raise NotFound(f"delivery {delivery_id} not found", field="delivery_id")
+        return _strip(item)
+
+    def list_deliveries(
+        self,
+        tenant_id: str,
+        webhook_id: str | None,
+        limit: int,
+        cursor: str | None,
+        status: str | None = None,
+        event_type: str | None = None,
+        since: str | None = None,
+    ) -> tuple[list[dict], str | None]:
+        """Newest first. Filters are applied page by page, so a page may hold fewer than `limit`."""
+        pk = self._owner(tenant_id, webhook_id)
+        key: Any = Key("pk").eq(pk)
+        if since:
+            key = key & Key("lsi1").gte(since)
+        kwargs: dict[str, Any] = {
+            "IndexName": "lsi1",
+            "KeyConditionExpression": key,
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        conditions = [Attr("tenant_id").eq(tenant_id)]
+        if status:
+            conditions.append(Attr("status").eq(status))
+        if event_type:
+            conditions.append(Attr("event_type").eq(event_type))
+        condition: Any = conditions[0]
+        for extra in conditions[1:]:
+            condition = condition & extra
+        kwargs["FilterExpression"] = condition
+        start = decode_cursor(cursor, pk)
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        items: list[dict] = []
+        while True:
+            page = self.table.query(**kwargs)
+            items += [_strip(i) for i in page.get("Items", [])]
+            last = page.get("LastEvaluatedKey")
+            if not last or len(items) >= limit:
+                return items[:limit], encode_cursor(last) if last else None
+            kwargs["ExclusiveStartKey"] = last
+            kwargs["Limit"] = limit - len(items)
+
     # ---- helpers --------------------------------------------------------------------------------
 
     def _query_all(self, **kwargs: Any) -> Iterator[dict[str, Any]]:

@@ -136,9 +136,7 @@ class WebhookService:
         self.store.delete_webhook(tenant_id, webhook_id)
         self.vault.delete(record["secret_name"])
 
-    def _apply(
-        self, tenant_id: str, webhook_id: str, changes: dict[str, Any], reason: str | None = None
-    ) -> Webhook:
+    def _apply(self, tenant_id: str, webhook_id: str, changes: dict[str, Any], reason: str | None = None) -> Webhook:
         record = self.get(tenant_id, webhook_id)
         now = iso(self.clock.now())
         headers = changes.pop("headers", None)

@@ -1,0 +1,351 @@
+"""The dispatch core: match an event to its targets, sign, send concurrently, record, hand failures on.
+
+Used by the dispatcher (first attempts), the attempt function (ladder retries), and the API (manual
+retries and test sends): one code path for every attempt.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import timedelta
+from http import HTTPStatus
+from typing import Any, Protocol
+
+from carrier import ids
+from carrier.catalog import matches
+from carrier.clock import Clock, SystemClock, iso
+from carrier.formats import BodyCache, Event
+from carrier.models import MASK
+from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify
+from carrier.settings import Settings
+from carrier.signing import SignInput, base_headers, sign
+from carrier.store import Store
+from carrier.transport import HttpResult, Transport
+from carrier.vault import Vault, active_keys
+from carrier.webhooks import filters_of
+
+RESPONSE_EXCERPT = 2048
+ERROR_EXCERPT = 512
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where one delivery goes and how it is shaped."""
+
+    tenant_id: str
+    webhook_id: str | None  # None for a per-job callback
+    url: str
+    payload_format: str
+    scheme: str
+    header: str | None
+    secret_name: str
+
+    @classmethod
+    def of_webhook(cls, record: dict[str, Any]) -> Target:
+        signature = record.get("signature") or {}
+        return cls(
+            tenant_id=record["tenant_id"],
+            webhook_id=record["id"],
+            url=record["url"],
+            payload_format=record.get("payload_format", "standard"),
+            scheme=signature.get("scheme", "standard-webhooks"),
+            header=signature.get("header"),
+            secret_name=record["secret_name"],
+        )
+
+    @property
+    def key(self) -> str:
+        return self.webhook_id or f"callback:{self.url}"
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """A failed delivery handed to the retry ladder."""
+
+    tenant_id: str
+    webhook_id: str | None
+    delivery_id: str
+    event_id: str
+    wait_seconds: int
+    step: int  # index of the next ladder step
+
+
+class RetryScheduler(Protocol):
+    def schedule(self, handoff: Handoff) -> None: ...
+
+
+@dataclass
+class AttemptResult:
+    delivery_id: str
+    outcome: Outcome
+    result: HttpResult
+    attempt: dict[str, Any]
+
+
+@dataclass
+class DispatchReport:
+    event_id: str
+    matched: int = 0
+    duplicates: int = 0
+    skipped_disabled: int = 0
+    outcomes: Counter[str] = field(default_factory=Counter)
+    handoffs: list[Handoff] = field(default_factory=list)
+
+
+def matches_filters(filters: dict[str, Any], data: dict[str, Any]) -> bool:
+    """Equality on data fields (dotted paths reach nested ones); a list means any of its values."""
+    for path, wanted in filters.items():
+        value: Any = data
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(wanted, list):
+            if value not in wanted:
+                return False
+        elif value != wanted:
+            return False
+    return True
+
+
+def mask_headers(headers: dict[str, str], secret_names: set[str]) -> dict[str, str]:
+    """Request headers as logged: custom header values and signatures masked."""
+    masked = {}
+    for name, value in headers.items():
+        lowered = name.lower()
+        if lowered in secret_names:
+            masked[name] = MASK
+        elif "signature" in lowered:
+            masked[name] = value[:10] + "…"
+        else:
+            masked[name] = value
+    return masked
+
+
+class Dispatcher:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        vault: Vault,
+        transport: Transport,
+        scheduler: RetryScheduler | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.vault = vault
+        self.transport = transport
+        self.scheduler = scheduler
+        self.clock = clock or SystemClock()
+
+    # ---- matching -----------------------------------------------------------------------------------
+
+    def targets(self, event: Event, report: DispatchReport) -> list[Target]:
+        """One Query: the tenant's webhooks, kept when active and matching type and filters."""
+        found = []
+        for record in self.store.all_webhooks(event.tenant_id):
+            if not matches(record.get("events", []), event.type):
+                continue
+            if not matches_filters(filters_of(record), event.data):
+                continue
+            if record.get("status") != "active":
+                report.skipped_disabled += 1
+                continue
+            found.append(Target.of_webhook(record))
+        return found
+
+    # ---- first attempts -----------------------------------------------------------------------------
+
+    async def dispatch(self, event: Event, extra_targets: list[Target] | None = None) -> DispatchReport:
+        """Deliver one event to every matching target, once each (duplicates of the event change nothing)."""
+        report = DispatchReport(event.id)
+        now = self.clock.now()
+        await asyncio.to_thread(self.store.put_event, self._event_record(event, now))
+        targets = await asyncio.to_thread(self.targets, event, report)
+        targets += extra_targets or []
+        report.matched = len(targets)
+        bodies = BodyCache()
+        results = await asyncio.gather(*(self._first_attempt(event, t, bodies, report) for t in targets))
+        for result in results:
+            if result is not None:
+                report.outcomes[result.outcome.name] += 1
+        return report
+
+    async def _first_attempt(
+        self, event: Event, target: Target, bodies: BodyCache, report: DispatchReport
+    ) -> AttemptResult | None:
+        now = self.clock.now()
+        delivery_id = ids.delivery_id(event.tenant_id, event.id, target.key)
+        record = {
+            "delivery_id": delivery_id,
+            "tenant_id": event.tenant_id,
+            "webhook_id": target.webhook_id,
+            "event_id": event.id,
+            "event_type": event.type,
+            "status": "pending",
+            "created_at": iso(now),
+            "updated_at": iso(now),
+            "claimed_at": iso(now),
+            "expires_at": self._expiry(now),
+            "attempt_count": 0,
+            "attempts": [],
+        }
+        if target.webhook_id is None:
+            record["url"] = target.url
+            record["target"] = "callback"
+        record = {k: v for k, v in record.items() if v is not None}
+        stale = iso(now - timedelta(seconds=self.settings.http_timeout_seconds * 4))
+        claimed = await asyncio.to_thread(self.store.claim_delivery, record, stale)
+        if not claimed:
+            report.duplicates += 1
+            return None
+        result = await self.attempt(event, target, delivery_id, attempt_number=0, trigger="initial", bodies=bodies)
+        handoff = await asyncio.to_thread(self._after_first, event, target, delivery_id, result)
+        if handoff is not None:
+            report.handoffs.append(handoff)
+        return result
+
+    def _after_first(self, event: Event, target: Target, delivery_id: str, result: AttemptResult) -> Handoff | None:
+        """Record the first attempt; a retryable failure goes to the ladder (if one is configured)."""
+        outcome = result.outcome
+        handoff = None
+        if outcome.name == RETRY and self.scheduler is not None and self.settings.retry_ladder:
+            ladder = self.settings.retry_ladder
+            wait = max(ladder[0], outcome.retry_after or 0)
+            handoff = Handoff(event.tenant_id, target.webhook_id, delivery_id, event.id, wait, 0)
+        status = self.status_after(outcome, retrying=handoff is not None)
+        extra = {"next_attempt_at": iso(self.clock.now() + timedelta(seconds=handoff.wait_seconds))} if handoff else {}
+        self.record(target, delivery_id, result, status, extra)
+        if handoff is not None:
+            assert self.scheduler is not None
+            self.scheduler.schedule(handoff)
+        return handoff
+
+    # ---- one attempt (any trigger) ------------------------------------------------------------------
+
+    async def attempt(
+        self,
+        event: Event,
+        target: Target,
+        delivery_id: str,
+        *,
+        attempt_number: int,
+        trigger: str,
+        bodies: BodyCache | None = None,
+    ) -> AttemptResult:
+        """Sign and send once; returns the outcome and the attempt record (not yet stored)."""
+        now = self.clock.now()
+        document = await asyncio.to_thread(self.vault.get, target.secret_name)
+        keys = active_keys(document, now)
+        custom = dict(document.get("headers") or {})
+        body = (bodies or BodyCache()).get(event, target.payload_format, attempt_number)
+        signature = sign(
+            target.scheme,
+            SignInput(
+                body=body,
+                keys=keys,
+                message_id=event.id,
+                webhook_id=target.webhook_id or "callback",
+                event_id=event.id,
+                timestamp=int(now.timestamp()),
+                event_timestamp=event.timestamp,
+                header=target.header,
+            ),
+        )
+        headers = {**custom, **base_headers(), **signature}
+        result = await self.transport.post(target.url, body, headers)
+        outcome = classify(result, now=time.time(), retry_after_cap=max(self.settings.retry_ladder or (3600,)))
+        attempt = {
+            "n": attempt_number + 1,
+            "at": iso(now),
+            "trigger": trigger,
+            "outcome": outcome.name,
+            "status_code": result.status,
+            "response_time_ms": result.elapsed_ms,
+            "error": result.error[:ERROR_EXCERPT] if result.error else None,
+            "response_body": result.body[:RESPONSE_EXCERPT].decode("utf-8", "replace") if result.body else None,
+            "request_headers": mask_headers(headers, {name.lower() for name in custom}),
+        }
+        return AttemptResult(delivery_id, outcome, result, {k: v for k, v in attempt.items() if v is not None})
+
+    @staticmethod
+    def status_after(outcome: Outcome, *, retrying: bool) -> str:
+        if outcome.name == DELIVERED:
+            return "delivered"
+        if outcome.name == RETRY and retrying:
+            return "retrying"
+        return "failed"
+
+    def record(
+        self, target: Target, delivery_id: str, result: AttemptResult, status: str, extra: dict[str, Any] | None = None
+    ) -> None:
+        """Store the attempt, the delivery's status and the webhook's last_call / last_error."""
+        now = iso(self.clock.now())
+        http = result.result
+        changes: dict[str, Any] = {
+            "status": status,
+            "timestamp": now,
+            "updated_at": now,
+            "response_time_ms": http.elapsed_ms,
+            "outcome": result.outcome.name,
+            **(extra or {}),
+        }
+        if http.status is not None:
+            changes["status_code"] = http.status
+        call = {"status_code": http.status, "message": _message(http), "date": now}
+        webhook_changes: dict[str, Any] = {"last_call": call}
+        if result.outcome.name != DELIVERED:
+            body = http.body[:RESPONSE_EXCERPT].decode("utf-8", "replace") if http.body else None
+            webhook_changes["last_error"] = {**call, "body": body}
+        if result.outcome.name == GONE:
+            webhook_changes.update(status="disabled", disabled_reason="the receiver answered 410 Gone", disabled_at=now)
+        clean_call = {k: v for k, v in call.items() if v is not None}
+        webhook_changes["last_call"] = clean_call
+        if "last_error" in webhook_changes:
+            webhook_changes["last_error"] = {k: v for k, v in webhook_changes["last_error"].items() if v is not None}
+        self.store.record_attempt(
+            target.tenant_id, target.webhook_id, delivery_id, result.attempt, changes, webhook_changes
+        )
+
+    # ---- helpers ------------------------------------------------------------------------------------
+
+    def _expiry(self, now: Any) -> int:
+        return int(now.timestamp()) + self.settings.delivery_retention_days * 86400
+
+    def _event_record(self, event: Event, now: Any) -> dict[str, Any]:
+        record = {
+            "tenant_id": event.tenant_id,
+            "id": event.id,
+            "type": event.type,
+            "timestamp": event.timestamp,
+            "data": json.dumps(event.data, separators=(",", ":"), ensure_ascii=False),
+            "callback_url": event.callback_url,
+            "expires_at": self._expiry(now),
+        }
+        return {k: v for k, v in record.items() if v is not None}
+
+
+def event_from_record(record: dict[str, Any]) -> Event:
+    return Event(
+        id=record["id"],
+        type=record["type"],
+        tenant_id=record["tenant_id"],
+        timestamp=record["timestamp"],
+        data=json.loads(record["data"]),
+        callback_url=record.get("callback_url"),
+    )
+
+
+def _message(result: HttpResult) -> str:
+    if result.error:
+        return result.error[:ERROR_EXCERPT]
+    try:
+        return HTTPStatus(result.status or 0).phrase
+    except ValueError:
+        return f"HTTP {result.status}"
+
+
+__all__ = ["BLOCKED", "DELIVERED", "GONE", "RETRY", "Dispatcher", "Handoff", "RetryScheduler", "Target"]

@@ -1,0 +1,59 @@
+"""Payload formats: one table from format name to body builder. The body is encoded once and signed as sent."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Event:
+    """An event as Carrier delivers it (independent of how it arrived)."""
+
+    id: str
+    type: str
+    tenant_id: str
+    timestamp: str  # RFC 3339, the time the event was published
+    data: dict[str, Any]
+    callback_url: str | None = None
+
+
+Builder = Callable[[Event, int], Any]
+
+# format -> body (event, retry_count). DESIGN.md's payload table, as data.
+FORMATS: dict[str, Builder] = {
+    "standard": lambda e, n: {"type": e.type, "timestamp": e.timestamp, "data": e.data},
+    "classic": lambda e, n: {"id": e.id, "event": e.type, "created_at": e.timestamp, "data": e.data},
+    "extended": lambda e, n: {
+        "event_id": e.id,
+        "event_type": e.type,
+        "timestamp": e.timestamp,
+        "data": e.data,
+        "retry_count": n,
+    },
+    "data": lambda e, n: e.data,
+}
+
+# Formats whose body does not change between attempts.
+STABLE_FORMATS = frozenset(name for name in FORMATS if name != "extended")
+
+
+def encode(event: Event, payload_format: str, retry_count: int = 0) -> bytes:
+    body = FORMATS[payload_format](event, retry_count)
+    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+
+
+class BodyCache:
+    """Encodes each (event, format, retry count) once, however many webhooks share it."""
+
+    def __init__(self) -> None:
+        self._bodies: dict[tuple[str, str, int], bytes] = {}
+
+    def get(self, event: Event, payload_format: str, retry_count: int = 0) -> bytes:
+        key = (event.id, payload_format, retry_count if payload_format not in STABLE_FORMATS else 0)
+        body = self._bodies.get(key)
+        if body is None:
+            body = self._bodies[key] = encode(event, payload_format, retry_count)
+        return body

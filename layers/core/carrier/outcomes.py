@@ -1,0 +1,62 @@
+"""What one attempt's result means: DESIGN.md's outcome table, as data."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from email.utils import parsedate_to_datetime
+
+from carrier.transport import HttpResult
+
+DELIVERED, RETRY, GONE, BLOCKED = "delivered", "retry", "gone", "blocked"
+
+
+@dataclass(frozen=True)
+class Rule:
+    outcome: str
+    statuses: frozenset[int] | range | None = None
+    errors: frozenset[str] | None = None
+    needs_retry_after: bool = False
+
+
+# First matching rule wins.
+RULES: tuple[Rule, ...] = (
+    Rule(BLOCKED, errors=frozenset({"blocked"})),
+    Rule(DELIVERED, statuses=range(200, 300)),
+    Rule(GONE, statuses=frozenset({410})),
+    Rule(RETRY, statuses=frozenset({429, 503}), needs_retry_after=True),
+    Rule(RETRY, statuses=range(100, 600)),
+    Rule(RETRY, errors=frozenset({"timeout", "connection", "tls", "invalid_response"})),
+)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    name: str
+    retry_after: int | None = None  # seconds the receiver asked us to wait (capped)
+
+
+def retry_after_seconds(value: str | None, now: float, cap: int) -> int | None:
+    """Retry-After as seconds or an HTTP date, capped; None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return min(int(value), cap)
+    try:
+        return min(max(0, round(parsedate_to_datetime(value).timestamp() - now)), cap)
+    except (TypeError, ValueError):
+        return None
+
+
+def classify(result: HttpResult, *, now: float, retry_after_cap: int) -> Outcome:
+    header = {k.lower(): v for k, v in result.headers.items()}.get("retry-after")
+    wait = retry_after_seconds(header, now, retry_after_cap)
+    for rule in RULES:
+        if rule.errors is not None and result.error_kind not in rule.errors:
+            continue
+        if rule.statuses is not None and (result.status is None or result.status not in rule.statuses):
+            continue
+        if rule.needs_retry_after and wait is None:
+            continue
+        return Outcome(rule.outcome, wait if rule.needs_retry_after else None)
+    return Outcome(RETRY)

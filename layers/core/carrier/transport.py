@@ -1,0 +1,164 @@
+"""Outbound HTTP: concurrent, bounded, SSRF-safe at connect time.
+
+Every connection goes to an address checked when it is made: the resolver resolves the name, checks
+every answer (one private answer refuses the whole name), and aiohttp connects to exactly those answers.
+Literal addresses skip the resolver in aiohttp, so they are checked before the request. Redirects are
+never followed; bodies are read up to a cap; one total timeout covers connect, send and read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+import time
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import aiohttp
+from aiohttp.abc import AbstractResolver, ResolveResult
+
+from carrier.netguard import is_blocked, is_blocked_name, literal_address
+
+MAX_BODY = 64 * 1024
+
+
+class BlockedDestination(Exception):
+    """The URL resolves to an address Carrier must not connect to."""
+
+
+@dataclass
+class HttpResult:
+    status: int | None = None
+    headers: dict[str, str] = field(default_factory=dict)
+    body: bytes = b""
+    elapsed_ms: int = 0
+    error_kind: str | None = None  # blocked | timeout | connection | tls | invalid_response
+    error: str | None = None
+
+
+class GuardedResolver(AbstractResolver):
+    """Resolves with `inner` (the system resolver by default) and refuses any blocked answer."""
+
+    def __init__(self, allow_private: bool, inner: AbstractResolver | None = None) -> None:
+        self.allow_private = allow_private
+        self.inner = inner
+
+    async def resolve(
+        self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET
+    ) -> list[ResolveResult]:
+        if self.inner is None:
+            self.inner = aiohttp.ThreadedResolver()
+        if not self.allow_private and is_blocked_name(host):
+            raise BlockedDestination(f"{host} is an internal name")
+        answers = await self.inner.resolve(host, port, family)
+        if not self.allow_private:
+            for answer in answers:
+                address = ipaddress.ip_address(answer["host"].split("%", 1)[0])
+                if is_blocked(address):
+                    raise BlockedDestination(f"{host} resolves to a blocked address ({address})")
+        return answers
+
+    async def close(self) -> None:
+        if self.inner is not None:
+            await self.inner.close()
+
+
+class Transport:
+    """One aiohttp session per event loop (reused while the container is warm)."""
+
+    def __init__(
+        self, *, allow_private: bool, timeout: float, concurrency: int = 50, resolver: AbstractResolver | None = None
+    ) -> None:
+        self.allow_private = allow_private
+        self.timeout = timeout
+        self.concurrency = concurrency
+        self._inner_resolver = resolver
+        self._session: aiohttp.ClientSession | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._limit: asyncio.Semaphore | None = None
+
+    def _ensure_session(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
+        loop = asyncio.get_running_loop()
+        if self._session is None or self._loop is not loop or self._session.closed:
+            connector = aiohttp.TCPConnector(
+                limit=self.concurrency,
+                resolver=GuardedResolver(self.allow_private, self._inner_resolver),
+                ttl_dns_cache=10,
+                enable_cleanup_closed=True,
+            )
+            self._session = aiohttp.ClientSession(
+                connector=connector,
+                timeout=aiohttp.ClientTimeout(total=None),
+                auto_decompress=False,
+                skip_auto_headers=("Accept-Encoding",),
+            )
+            self._loop = loop
+            self._limit = asyncio.Semaphore(self.concurrency)
+        assert self._limit is not None
+        return self._session, self._limit
+
+    async def close(self) -> None:
+        if self._session is not None and not self._session.closed:
+            await self._session.close()
+        self._session = None
+
+    def check_literal(self, url: str) -> None:
+        host = urlsplit(url).hostname or ""
+        address = literal_address(host)
+        if not self.allow_private and address is not None and is_blocked(address):
+            raise BlockedDestination(f"{host} is a blocked address ({address})")
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
+        """POST once. Never raises for anything the receiver or the network does: it is in the result."""
+        session, limit = self._ensure_session()
+        started = time.perf_counter()
+        result = HttpResult()
+        async with limit:
+            try:
+                self.check_literal(url)
+                async with asyncio.timeout(self.timeout):
+                    await self._exchange(session, url, body, headers, result)
+            except BlockedDestination as exc:
+                result.error_kind, result.error = "blocked", str(exc)
+            except TimeoutError:
+                result.error_kind, result.error = "timeout", f"no complete answer within {self.timeout:g} s"
+            except aiohttp.ClientConnectorDNSError as exc:
+                result.error_kind, result.error = _dns_failure(exc)
+            except (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch) as exc:
+                result.error_kind, result.error = "tls", f"TLS error: {exc}"
+            except aiohttp.ClientResponseError as exc:
+                result.error_kind, result.error = "invalid_response", f"invalid HTTP response: {exc.message}"
+            except (aiohttp.ClientError, OSError, ValueError) as exc:
+                result.error_kind, result.error = "connection", f"{type(exc).__name__}: {exc}".strip()
+        result.elapsed_ms = round((time.perf_counter() - started) * 1000)
+        return result
+
+    async def _exchange(
+        self, session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str], result: HttpResult
+    ) -> None:
+        async with session.post(url, data=body, headers=headers, allow_redirects=False) as response:
+            result.status = response.status
+            result.headers = {k: v for k, v in response.headers.items() if k.lower() in _KEPT_HEADERS}
+            chunks: list[bytes] = []
+            size = 0
+            while size < MAX_BODY:
+                chunk = await response.content.read(MAX_BODY - size)
+                if not chunk:
+                    break
+                chunks.append(chunk)
+                size += len(chunk)
+            result.body = b"".join(chunks)
+            if not response.content.at_eof():
+                response.close()  # an endless or oversized body: drop the connection, keep what was read
+
+
+_KEPT_HEADERS = frozenset({"retry-after", "content-type", "location"})
+
+
+def _dns_failure(exc: Any) -> tuple[str, str]:
+    cause = getattr(exc, "os_error", None) or exc.__cause__
+    if isinstance(cause, BlockedDestination):
+        return "blocked", str(cause)
+    return "connection", f"name resolution failed: {cause or exc}"

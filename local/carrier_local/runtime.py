@@ -1,0 +1,111 @@
+"""The local stack, the HTTP API and the queue pollers together: what `python -m carrier_local` runs.
+
+Usable in-process too (e2e fixtures): `with LocalCarrier(port=0) as carrier: ... carrier.drain()`.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import time
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from carrier_local.gateway import ApiGateway, GatewayServer
+from carrier_local.poller import SqsPoller
+from carrier_local.stack import LocalStack
+from carrier_local.template import TEMPLATE_PATH
+
+log = logging.getLogger("carrier_local")
+
+
+class LocalCarrier:
+    """Starts a `LocalStack`, serves its HTTP API and polls its SQS event sources into their functions."""
+
+    def __init__(
+        self,
+        port: int = 3000,
+        *,
+        host: str = "127.0.0.1",
+        parameters: Mapping[str, str] | None = None,
+        template_path: Path = TEMPLATE_PATH,
+        poller_workers: int = 1,
+        failure_visibility_timeout: int | None = None,
+    ) -> None:
+        self.stack = LocalStack(parameters, template_path=template_path)
+        self.host = host
+        self.port = port
+        self.poller_workers = poller_workers
+        self.failure_visibility_timeout = failure_visibility_timeout
+        self.gateway: GatewayServer | None = None
+        self.pollers: dict[str, SqsPoller] = {}
+        self.startup_seconds = 0.0
+
+    def start(self) -> LocalCarrier:
+        started = time.perf_counter()
+        try:
+            self.stack.start()
+            api = ApiGateway(self.stack.routes(), self.stack.invokers(), self.stack.api_context())
+            self.gateway = GatewayServer(api, self.host, self.port).start()
+            invokers = self.stack.invokers()
+            for source in self.stack.event_sources:
+                poller = SqsPoller(
+                    source.queue_url,
+                    source.queue_arn,
+                    invokers[source.function],
+                    region=self.stack.region,
+                    batch_size=source.batch_size,
+                    wait_time_seconds=max(1, source.batching_window_seconds),
+                    report_item_failures=source.report_batch_item_failures,
+                    workers=self.poller_workers,
+                    failure_visibility_timeout=self.failure_visibility_timeout,
+                    sqs_client=self.stack.client("sqs"),
+                )
+                self.pollers[source.function] = poller.start()
+        except BaseException:
+            self.stop()
+            raise
+        self.startup_seconds = time.perf_counter() - started
+        return self
+
+    def stop(self) -> None:
+        """Stop accepting requests, finish the batches being handled, then stop moto."""
+        if self.gateway is not None:
+            self.gateway.stop()
+            self.gateway = None
+        for poller in self.pollers.values():
+            poller.stop()
+        self.pollers = {}
+        self.stack.stop()
+
+    def __enter__(self) -> LocalCarrier:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def api_url(self) -> str:
+        if self.gateway is None:
+            raise RuntimeError("not started")
+        return self.gateway.url
+
+    def drain(self, timeout: float = 10.0) -> None:
+        """Wait until every poller's queue is idle (messages parked after a failure excepted)."""
+        deadline = time.monotonic() + timeout
+        for poller in self.pollers.values():
+            poller.drain(max(0.0, deadline - time.monotonic()))
+
+    def state(self, api_key: str, tenant_id: str) -> dict[str, Any]:
+        """The `.carrier/local.json` document the CLI reads."""
+        return {
+            "api_url": self.api_url,
+            "aws_endpoint_url": self.stack.endpoint_url,
+            "api_key": api_key,
+            "tenant_id": tenant_id,
+            "region": self.stack.region,
+            "event_bus_name": self.stack.event_bus_name,
+            "events_queue_url": self.stack.events_queue_url,
+            "pid": os.getpid(),
+        }
