@@ -11,12 +11,20 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValida
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from carrier import __version__, runtime
+from carrier.callbacks import CallbackConfig, CallbackConfigCreated, CallbackConfigRequest
 from carrier.catalog import get_catalog
 from carrier.errors import CarrierError, Unauthorized
+from carrier.ingest import PublishRequest, PublishResult, publish
 from carrier.models import (
+    DeliveryDetail,
+    DeliveryList,
+    DeliveryStatus,
     EventTypeList,
     EventTypeOut,
+    SendResult,
+    TestRequest,
     Webhook,
     WebhookCreate,
     WebhookCreated,
@@ -24,6 +32,7 @@ from carrier.models import (
     WebhookPatch,
     WebhookReplace,
 )
+from carrier.settings import get_settings
 from carrier.webhooks import to_public
 
 logger = Logger()
@@ -39,6 +48,19 @@ OPENAPI = {
 app.enable_swagger(path="/docs", **OPENAPI)
 
 WebhookId = Annotated[str, Path(description="Webhook id (wh_...)", max_length=64)]
+DeliveryId = Annotated[str, Path(description="Delivery id (del_...)", max_length=64)]
+_events_client = None
+
+
+def events_client() -> object:
+    global _events_client
+    if _events_client is None:
+        import boto3
+
+        from carrier.store import BOTO_CONFIG
+
+        _events_client = boto3.client("events", config=BOTO_CONFIG)
+    return _events_client
 
 
 def tenant() -> str:
@@ -156,6 +178,63 @@ def delete_webhook(webhook_id: WebhookId) -> Response[str]:
     runtime.webhook_service().delete(tenant(), webhook_id)
     logger.info("webhook deleted", extra={"webhook_id": webhook_id})
     return Response(status_code=204, content_type=content_types.APPLICATION_JSON, body="")
+
+
+@app.post("/v1/webhooks/<webhook_id>/test", tags=["webhooks"], summary="Send an example event now")
+def test_webhook(webhook_id: WebhookId, body: TestRequest | None = None) -> SendResult:
+    return runtime.delivery_service().send_test(tenant(), webhook_id, body or TestRequest())
+
+
+# ---- deliveries -------------------------------------------------------------------------------------
+
+
+@app.get("/v1/webhooks/<webhook_id>/deliveries", tags=["deliveries"], summary="A webhook's deliveries, newest first")
+def list_deliveries(
+    webhook_id: WebhookId,
+    limit: Annotated[int, Query(ge=1, le=250)] = 50,
+    cursor: Annotated[str | None, Query(max_length=4096)] = None,
+    status: Annotated[DeliveryStatus | None, Query()] = None,
+    event_type: Annotated[str | None, Query(max_length=128)] = None,
+) -> DeliveryList:
+    return runtime.delivery_service().list(tenant(), webhook_id, limit, cursor, status, event_type)
+
+
+@app.get(
+    "/v1/webhooks/<webhook_id>/deliveries/<delivery_id>", tags=["deliveries"], summary="A delivery and its attempts"
+)
+def get_delivery(webhook_id: WebhookId, delivery_id: DeliveryId) -> DeliveryDetail:
+    return runtime.delivery_service().get(tenant(), webhook_id, delivery_id)
+
+
+# ---- events and callbacks ---------------------------------------------------------------------------
+
+
+@app.post("/v1/events", tags=["events"], summary="Publish an event (for producers without AWS credentials)")
+def publish_event(body: PublishRequest) -> Response[PublishResult]:
+    settings = get_settings()
+    tenant_id = tenant()
+    if body.callback_url:
+        runtime.callback_service().get(tenant_id)  # 404 until the tenant has a callback secret
+    result = publish(
+        tenant_id,
+        body,
+        bus_name=settings.event_bus_name,
+        allow_private=settings.allow_private_targets,
+        allow_http=settings.allow_http_targets,
+        events_client=events_client(),
+    )
+    logger.info("event published", extra={"tenant_id": tenant_id, "event_id": result.id, "event_type": result.type})
+    return json_response(202, result.model_dump(mode="json"))
+
+
+@app.put("/v1/callbacks", tags=["callbacks"], summary="Set the per-job callback secret and scheme (secret shown once)")
+def configure_callbacks(body: CallbackConfigRequest) -> CallbackConfigCreated:
+    return runtime.callback_service().configure(tenant(), body)
+
+
+@app.get("/v1/callbacks", tags=["callbacks"], summary="How per-job callbacks are signed (never the secret)")
+def get_callbacks() -> CallbackConfig:
+    return runtime.callback_service().get(tenant())
 
 
 # ---- catalog ----------------------------------------------------------------------------------------

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.utilities.typing import LambdaContext
+
 from carrier import runtime
 from carrier.apikeys import resolve_tenant
 

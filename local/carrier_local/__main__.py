@@ -51,9 +51,7 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="NAME=VALUE",
         help="template parameter override (repeatable; Stage=local and AllowPrivateTargets=true by default)",
     )
-    parser.add_argument(
-        "--poller-workers", type=int, default=1, help="concurrent batches per SQS event source"
-    )
+    parser.add_argument("--poller-workers", type=int, default=1, help="concurrent batches per SQS event source")
     parser.add_argument(
         "--failure-visibility-timeout",
         type=int,
@@ -113,9 +111,7 @@ def banner(state: dict[str, Any], startup_seconds: float) -> str:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(
-        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -15,6 +15,7 @@ import binascii
 import json
 import logging
 import secrets
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
@@ -108,9 +109,7 @@ def _authorizer(api: str, name: str, config: Mapping[str, Any]) -> Authorizer:
     )
 
 
-def _route_authorizer(
-    api: str, api_props: Mapping[str, Any], event_props: Mapping[str, Any]
-) -> Authorizer | None:
+def _route_authorizer(api: str, api_props: Mapping[str, Any], event_props: Mapping[str, Any]) -> Authorizer | None:
     auth = api_props.get("Auth") or {}
     name = (event_props.get("Auth") or {}).get("Authorizer", auth.get("DefaultAuthorizer"))
     if name is None or name == "NONE":
@@ -368,9 +367,7 @@ def route_arn(api: ApiContext, method: str, raw_path: str) -> str:
     return f"arn:aws:execute-api:{api.region}:{api.account_id}:{api.api_id}/{api.stage}/{method}{raw_path}"
 
 
-def build_authorizer_event(
-    event: Mapping[str, Any], identity_source: list[str], api: ApiContext
-) -> dict[str, Any]:
+def build_authorizer_event(event: Mapping[str, Any], identity_source: list[str], api: ApiContext) -> dict[str, Any]:
     """The Lambda REQUEST authorizer event (payload format 2.0) for a route event."""
     context = event["requestContext"]
     auth_event: dict[str, Any] = {
@@ -484,9 +481,7 @@ class ApiGateway:
         self.routes = list(routes)
         self.functions = dict(functions)
         self.api = api or ApiContext()
-        missing = {r.function for r in self.routes} | {
-            r.authorizer.function for r in self.routes if r.authorizer
-        }
+        missing = {r.function for r in self.routes} | {r.authorizer.function for r in self.routes if r.authorizer}
         missing -= set(self.functions)
         if missing:
             raise ValueError(f"no function for {', '.join(sorted(missing))}")
@@ -529,9 +524,7 @@ class ApiGateway:
     def _authorize(self, authorizer: Authorizer, event: dict[str, Any]) -> HttpResponse | None:
         """None if the request may go on, else the 401/403/500 response; sets requestContext.authorizer."""
         identity = [event["headers"].get(h, "") for h in authorizer.identity_headers]
-        identity += [
-            (event.get("queryStringParameters") or {}).get(q, "") for q in authorizer.identity_query_strings
-        ]
+        identity += [(event.get("queryStringParameters") or {}).get(q, "") for q in authorizer.identity_query_strings]
         if not identity or not all(identity):
             return json_response(401, UNAUTHORIZED)
         auth_event = build_authorizer_event(event, identity, self.api)
@@ -561,7 +554,6 @@ class _BadRequest(Exception):
 class _RequestHandler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "CarrierLocal"
-    sys_version = ""
     server: _Server
 
     def do_request(self) -> None:
@@ -644,6 +636,9 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and response.body:
             self.wfile.write(response.body)
 
+    def version_string(self) -> str:
+        return self.server_version
+
     def log_message(self, format: str, *args: Any) -> None:
         log.debug(format, *args)
 
@@ -651,6 +646,14 @@ class _RequestHandler(BaseHTTPRequestHandler):
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     gateway: ApiGateway
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """A client that hangs up is normal; anything else is logged with its traceback."""
+        error = sys.exc_info()[1]
+        if isinstance(error, ConnectionError | TimeoutError):
+            log.debug("connection from %s ended: %s", client_address, error)
+        else:
+            log.exception("error serving %s", client_address)
 
 
 class GatewayServer:

@@ -190,9 +190,7 @@ class SqsPoller:
             if streak >= 2:
                 return
             if time.monotonic() >= deadline:
-                raise TimeoutError(
-                    f"queue {self.queue_url} not drained after {timeout}s: {self.queue_counts()}"
-                )
+                raise TimeoutError(f"queue {self.queue_url} not drained after {timeout}s: {self.queue_counts()}")
             time.sleep(interval)
 
     # -- polling ---------------------------------------------------------------------------------
@@ -234,9 +232,7 @@ class SqsPoller:
         try:
             result = self._invoke(sqs_event(messages, self.queue_arn, self.region))
         except Exception:
-            log.exception(
-                "function failed on a batch of %d from %s; the batch stays", len(ids), self.queue_url
-            )
+            log.exception("function failed on a batch of %d from %s; the batch stays", len(ids), self.queue_url)
             failed = set(ids)
             with self._lock:
                 self.stats.errors += 1
@@ -276,8 +272,6 @@ class SqsPoller:
 
     def _queue_visibility_timeout(self) -> int:
         if self._visibility_timeout is None:
-            attributes = self._sqs.get_queue_attributes(
-                QueueUrl=self.queue_url, AttributeNames=["VisibilityTimeout"]
-            )
+            attributes = self._sqs.get_queue_attributes(QueueUrl=self.queue_url, AttributeNames=["VisibilityTimeout"])
             self._visibility_timeout = int(attributes["Attributes"]["VisibilityTimeout"])
         return self._visibility_timeout

@@ -5,6 +5,7 @@ Usable in-process too (e2e fixtures): `with LocalCarrier(port=0) as carrier: ...
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import time
@@ -12,12 +13,28 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from carrier_local import handlers
 from carrier_local.gateway import ApiGateway, GatewayServer
 from carrier_local.poller import SqsPoller
 from carrier_local.stack import LocalStack
 from carrier_local.template import TEMPLATE_PATH
 
 log = logging.getLogger("carrier_local")
+
+
+def _fresh_containers() -> None:
+    """Like cold starts: handlers are imported again and the domain package's per-container caches
+    (settings, clients built from the environment) are dropped, so they see this stack's environment."""
+    handlers.clear_cache()
+    try:
+        domain_runtime = importlib.import_module("carrier.runtime")
+    except ModuleNotFoundError as error:
+        if error.name in ("carrier", "carrier.runtime"):
+            return  # no domain package (yet): nothing is cached
+        raise
+    reset = getattr(domain_runtime, "reset", None)
+    if callable(reset):
+        reset()
 
 
 class LocalCarrier:
@@ -46,6 +63,7 @@ class LocalCarrier:
         started = time.perf_counter()
         try:
             self.stack.start()
+            _fresh_containers()
             api = ApiGateway(self.stack.routes(), self.stack.invokers(), self.stack.api_context())
             self.gateway = GatewayServer(api, self.host, self.port).start()
             invokers = self.stack.invokers()

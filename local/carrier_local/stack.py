@@ -102,9 +102,7 @@ def placeholder_zip() -> bytes:
     """The code package every function and layer points at: the real code runs in-process."""
     buffer = io.BytesIO()
     with zipfile.ZipFile(buffer, "w") as archive:
-        archive.writestr(
-            "README.txt", "carrier_local runs the handlers in-process; this package is a placeholder.\n"
-        )
+        archive.writestr("README.txt", "carrier_local runs the handlers in-process; this package is a placeholder.\n")
     return buffer.getvalue()
 
 
@@ -171,9 +169,7 @@ def translate(template: Template, parameters: Mapping[str, str], iam_client: Any
     from samtranslator.translator.managed_policy_translator import ManagedPolicyLoader
     from samtranslator.translator.transform import transform
 
-    translated: Template = transform(
-        copy.deepcopy(template), dict(parameters), ManagedPolicyLoader(iam_client)
-    )
+    translated: Template = transform(copy.deepcopy(template), dict(parameters), ManagedPolicyLoader(iam_client))
     return translated
 
 
@@ -182,9 +178,7 @@ def effective_parameters(template: Mapping[str, Any], overrides: Mapping[str, st
     declared = template.get("Parameters") or {}
     unknown = sorted(set(overrides) - set(declared))
     if unknown:
-        raise StackError(
-            f"unknown parameters {', '.join(unknown)}; the template declares {', '.join(declared)}"
-        )
+        raise StackError(f"unknown parameters {', '.join(unknown)}; the template declares {', '.join(declared)}")
     values = {name: str(spec["Default"]) for name, spec in declared.items() if "Default" in spec}
     values.update({name: str(value) for name, value in overrides.items()})
     missing = sorted(set(declared) - set(values))
@@ -320,9 +314,7 @@ class LocalStack:
 
     def api_context(self) -> ApiContext:
         api = next((r.api for r in self.routes()), "ServerlessHttpApi")
-        return ApiContext(
-            api_id=f"{api.lower()[:6]}local"[:10], region=self.region, account_id=self.account_id
-        )
+        return ApiContext(api_id=f"{api.lower()[:6]}local"[:10], region=self.region, account_id=self.account_id)
 
     def invokers(self) -> dict[str, Callable[[Any], Any]]:
         """logical id -> `invoke(event)` for every function with local code."""
@@ -337,9 +329,7 @@ class LocalStack:
     def dead_letter_queue_url(self) -> str:
         """The events queue's dead-letter queue, from its redrive policy."""
         sqs = self.client("sqs")
-        attributes = sqs.get_queue_attributes(
-            QueueUrl=self.events_queue_url, AttributeNames=["RedrivePolicy"]
-        )
+        attributes = sqs.get_queue_attributes(QueueUrl=self.events_queue_url, AttributeNames=["RedrivePolicy"])
         policy = json.loads(attributes["Attributes"]["RedrivePolicy"])
         return self.queue_url(policy["deadLetterTargetArn"].rsplit(":", 1)[1])
 
@@ -413,9 +403,7 @@ class LocalStack:
         cfn.create_stack(
             StackName=self.stack_name,
             TemplateBody=json.dumps(self.cfn_template),
-            Parameters=[
-                {"ParameterKey": k, "ParameterValue": v} for k, v in self.parameter_overrides.items()
-            ],
+            Parameters=[{"ParameterKey": k, "ParameterValue": v} for k, v in self.parameter_overrides.items()],
             Capabilities=["CAPABILITY_IAM", "CAPABILITY_NAMED_IAM", "CAPABILITY_AUTO_EXPAND"],
         )
         status: dict[str, Any] = {}
@@ -537,9 +525,7 @@ class LocalStack:
         value = props.get("SecretString")
         generate = props.get("GenerateSecretString")
         if value is None and generate is not None:
-            options = {
-                k: v for k, v in generate.items() if k not in ("SecretStringTemplate", "GenerateStringKey")
-            }
+            options = {k: v for k, v in generate.items() if k not in ("SecretStringTemplate", "GenerateStringKey")}
             password = secrets.get_random_password(**options)["RandomPassword"]
             if "GenerateStringKey" in generate:
                 document = json.loads(generate.get("SecretStringTemplate", "{}"))
@@ -635,9 +621,6 @@ class LocalStack:
             queue_arn=str(self.get_att(queue, "Arn")),
             batch_size=int(resolved.get("BatchSize", 10)),
             batching_window_seconds=int(resolved.get("MaximumBatchingWindowInSeconds", 0)),
-            report_batch_item_failures="ReportBatchItemFailures"
-            in (resolved.get("FunctionResponseTypes") or []),
-            maximum_concurrency=int(scaling["MaximumConcurrency"])
-            if "MaximumConcurrency" in scaling
-            else None,
+            report_batch_item_failures="ReportBatchItemFailures" in (resolved.get("FunctionResponseTypes") or []),
+            maximum_concurrency=int(scaling["MaximumConcurrency"]) if "MaximumConcurrency" in scaling else None,
         )

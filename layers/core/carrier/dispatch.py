@@ -15,6 +15,8 @@ from datetime import timedelta
 from http import HTTPStatus
 from typing import Any, Protocol
 
+from aws_lambda_powertools import Logger
+
 from carrier import ids
 from carrier.catalog import matches
 from carrier.clock import Clock, SystemClock, iso
@@ -27,6 +29,8 @@ from carrier.store import Store
 from carrier.transport import HttpResult, Transport
 from carrier.vault import Vault, active_keys
 from carrier.webhooks import filters_of
+
+logger = Logger()
 
 RESPONSE_EXCERPT = 2048
 ERROR_EXCERPT = 512
@@ -81,6 +85,7 @@ class RetryScheduler(Protocol):
 @dataclass
 class AttemptResult:
     delivery_id: str
+    event_id: str
     outcome: Outcome
     result: HttpResult
     attempt: dict[str, Any]
@@ -94,6 +99,7 @@ class DispatchReport:
     skipped_disabled: int = 0
     outcomes: Counter[str] = field(default_factory=Counter)
     handoffs: list[Handoff] = field(default_factory=list)
+    results: list[AttemptResult] = field(default_factory=list)
 
 
 def matches_filters(filters: dict[str, Any], data: dict[str, Any]) -> bool:
@@ -159,23 +165,29 @@ class Dispatcher:
 
     # ---- first attempts -----------------------------------------------------------------------------
 
-    async def dispatch(self, event: Event, extra_targets: list[Target] | None = None) -> DispatchReport:
-        """Deliver one event to every matching target, once each (duplicates of the event change nothing)."""
+    async def dispatch(
+        self, event: Event, extra_targets: list[Target] | None = None, *, match: bool = True, retry: bool = True
+    ) -> DispatchReport:
+        """Deliver one event to every matching target, once each (duplicates of the event change nothing).
+
+        `match=False` sends to `extra_targets` only (test sends); `retry=False` hands nothing to the ladder.
+        """
         report = DispatchReport(event.id)
         now = self.clock.now()
         await asyncio.to_thread(self.store.put_event, self._event_record(event, now))
-        targets = await asyncio.to_thread(self.targets, event, report)
+        targets = await asyncio.to_thread(self.targets, event, report) if match else []
         targets += extra_targets or []
         report.matched = len(targets)
         bodies = BodyCache()
-        results = await asyncio.gather(*(self._first_attempt(event, t, bodies, report) for t in targets))
+        results = await asyncio.gather(*(self._first_attempt(event, t, bodies, report, retry) for t in targets))
         for result in results:
             if result is not None:
                 report.outcomes[result.outcome.name] += 1
+                report.results.append(result)
         return report
 
     async def _first_attempt(
-        self, event: Event, target: Target, bodies: BodyCache, report: DispatchReport
+        self, event: Event, target: Target, bodies: BodyCache, report: DispatchReport, retry: bool
     ) -> AttemptResult | None:
         now = self.clock.now()
         delivery_id = ids.delivery_id(event.tenant_id, event.id, target.key)
@@ -203,16 +215,18 @@ class Dispatcher:
             report.duplicates += 1
             return None
         result = await self.attempt(event, target, delivery_id, attempt_number=0, trigger="initial", bodies=bodies)
-        handoff = await asyncio.to_thread(self._after_first, event, target, delivery_id, result)
+        handoff = await asyncio.to_thread(self._after_first, event, target, delivery_id, result, retry)
         if handoff is not None:
             report.handoffs.append(handoff)
         return result
 
-    def _after_first(self, event: Event, target: Target, delivery_id: str, result: AttemptResult) -> Handoff | None:
+    def _after_first(
+        self, event: Event, target: Target, delivery_id: str, result: AttemptResult, retry: bool
+    ) -> Handoff | None:
         """Record the first attempt; a retryable failure goes to the ladder (if one is configured)."""
         outcome = result.outcome
         handoff = None
-        if outcome.name == RETRY and self.scheduler is not None and self.settings.retry_ladder:
+        if retry and outcome.name == RETRY and self.scheduler is not None and self.settings.retry_ladder:
             ladder = self.settings.retry_ladder
             wait = max(ladder[0], outcome.retry_after or 0)
             handoff = Handoff(event.tenant_id, target.webhook_id, delivery_id, event.id, wait, 0)
@@ -269,7 +283,8 @@ class Dispatcher:
             "response_body": result.body[:RESPONSE_EXCERPT].decode("utf-8", "replace") if result.body else None,
             "request_headers": mask_headers(headers, {name.lower() for name in custom}),
         }
-        return AttemptResult(delivery_id, outcome, result, {k: v for k, v in attempt.items() if v is not None})
+        clean = {k: v for k, v in attempt.items() if v is not None}
+        return AttemptResult(delivery_id, event.id, outcome, result, clean)
 
     @staticmethod
     def status_after(outcome: Outcome, *, retrying: bool) -> str:
@@ -308,6 +323,22 @@ class Dispatcher:
             webhook_changes["last_error"] = {k: v for k, v in webhook_changes["last_error"].items() if v is not None}
         self.store.record_attempt(
             target.tenant_id, target.webhook_id, delivery_id, result.attempt, changes, webhook_changes
+        )
+        logger.info(
+            "delivery attempt",
+            extra={
+                "tenant_id": target.tenant_id,
+                "webhook_id": target.webhook_id or "callback",
+                "delivery_id": delivery_id,
+                "event_id": result.event_id,
+                "attempt": result.attempt["n"],
+                "trigger": result.attempt["trigger"],
+                "outcome": result.outcome.name,
+                "status": status,
+                "status_code": http.status,
+                "response_time_ms": http.elapsed_ms,
+                "error_kind": http.error_kind,
+            },
         )
 
     # ---- helpers ------------------------------------------------------------------------------------

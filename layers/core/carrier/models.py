@@ -303,3 +303,93 @@ class ErrorBody(BaseModel):
     error: str
     message: str
     field: str | None = None
+
+
+DeliveryStatus = Literal["pending", "delivered", "retrying", "failed", "exhausted"]
+
+
+class Attempt(BaseModel):
+    n: int
+    at: str
+    trigger: str = Field(description="initial | retry | manual | test")
+    outcome: str
+    status_code: int | None = None
+    response_time_ms: int | None = None
+    error: str | None = None
+    response_body: str | None = None
+    request_headers: dict[str, str] = Field(default_factory=dict, description="As sent; secrets masked.")
+
+
+class DeliverySummary(BaseModel):
+    """Seed 004's delivery fields, plus the attempt count."""
+
+    delivery_id: str
+    event_id: str
+    event_type: str
+    status: DeliveryStatus
+    status_code: int | None = None
+    timestamp: str | None = Field(default=None, description="Time of the last attempt.")
+    response_time_ms: int | None = None
+    attempts: int
+    created_at: str
+    next_attempt_at: str | None = None
+
+
+class DeliveryDetail(DeliverySummary):
+    webhook_id: str | None = None
+    url: str | None = None
+    attempt_log: list[Attempt] = Field(description="Every attempt, oldest first.")
+
+
+class DeliveryList(BaseModel):
+    deliveries: list[DeliverySummary]
+    data: list[DeliverySummary] = Field(description="Same as deliveries.")
+    limit: int
+    next_cursor: str | None = None
+    has_more: bool
+
+
+class TestRequest(Strict):
+    event_type: str = Field(default="webhook.test", description="A catalog type; its example payload is sent.")
+    data: dict[str, Any] | None = Field(default=None, description="Data to send instead of the example.")
+
+    @field_validator("event_type")
+    @classmethod
+    def _known(cls, value: str) -> str:
+        if value not in get_catalog():
+            raise ValueError(f"unknown event type {value!r}; GET /v1/event-types lists the valid ones")
+        return value
+
+
+class SendResult(BaseModel):
+    delivered: bool
+    delivery_id: str
+    event_id: str
+    status_code: int | None = None
+    response_time_ms: int
+    response_body: str | None = None
+    error: str | None = None
+
+
+def delivery_summary(record: dict[str, Any]) -> DeliverySummary:
+    return DeliverySummary(
+        delivery_id=record["delivery_id"],
+        event_id=record["event_id"],
+        event_type=record["event_type"],
+        status=record["status"],
+        status_code=record.get("status_code"),
+        timestamp=record.get("timestamp"),
+        response_time_ms=record.get("response_time_ms"),
+        attempts=int(record.get("attempt_count", 0)),
+        created_at=record["created_at"],
+        next_attempt_at=record.get("next_attempt_at") if record["status"] == "retrying" else None,
+    )
+
+
+def delivery_detail(record: dict[str, Any]) -> DeliveryDetail:
+    return DeliveryDetail(
+        **delivery_summary(record).model_dump(),
+        webhook_id=record.get("webhook_id"),
+        url=record.get("url"),
+        attempt_log=[Attempt.model_validate(a) for a in record.get("attempts", [])],
+    )

@@ -246,6 +246,15 @@ class Store:
             raise
         return _strip(result["Attributes"])
 
+    # ---- per-tenant settings (callback signing) --------------------------------------------------
+
+    def get_tenant_setting(self, tenant_id: str, name: str) -> dict[str, Any] | None:
+        item = self.table.get_item(Key={"pk": f"TENANT#{tenant_id}", "sk": f"SETTING#{name}"}).get("Item")
+        return _strip(item) if item else None
+
+    def put_tenant_setting(self, tenant_id: str, name: str, record: dict[str, Any]) -> None:
+        self.table.put_item(Item={"pk": f"TENANT#{tenant_id}", "sk": f"SETTING#{name}", **record})
+
     # ---- events and deliveries -------------------------------------------------------------------
 
     @staticmethod

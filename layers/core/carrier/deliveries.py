@@ -1,0 +1,101 @@
+"""The delivery log as tenants see it, and sends a tenant asks for (test events)."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from carrier import ids
+from carrier.catalog import get_catalog
+from carrier.clock import Clock, SystemClock, iso
+from carrier.dispatch import Dispatcher, Target
+from carrier.errors import NotFound
+from carrier.formats import Event
+from carrier.models import DeliveryDetail, DeliveryList, SendResult, TestRequest, delivery_detail, delivery_summary
+from carrier.outcomes import DELIVERED
+from carrier.settings import Settings
+from carrier.store import Store
+from carrier.transport import Transport
+from carrier.vault import Vault
+from carrier.webhooks import WebhookService
+
+
+class DeliveryService:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        vault: Vault,
+        webhooks: WebhookService,
+        transport_factory: Callable[[], Transport] | None = None,
+        clock: Clock | None = None,
+    ) -> None:
+        self.settings = settings
+        self.store = store
+        self.vault = vault
+        self.webhooks = webhooks
+        self.clock = clock or SystemClock()
+        self.transport_factory = transport_factory or (
+            lambda: Transport(allow_private=settings.allow_private_targets, timeout=settings.http_timeout_seconds)
+        )
+
+    def list(
+        self,
+        tenant_id: str,
+        webhook_id: str,
+        limit: int,
+        cursor: str | None,
+        status: str | None,
+        event_type: str | None,
+    ) -> DeliveryList:
+        self.webhooks.get(tenant_id, webhook_id)  # 404 unless the tenant owns the webhook
+        records, next_cursor = self.store.list_deliveries(tenant_id, webhook_id, limit, cursor, status, event_type)
+        summaries = [delivery_summary(r) for r in records]
+        return DeliveryList(
+            deliveries=summaries, data=summaries, limit=limit, next_cursor=next_cursor, has_more=bool(next_cursor)
+        )
+
+    def get(self, tenant_id: str, webhook_id: str, delivery_id: str) -> DeliveryDetail:
+        self.webhooks.get(tenant_id, webhook_id)
+        if not ids.is_valid("delivery", delivery_id):
+            raise NotFound(f"delivery {delivery_id} not found", field="delivery_id")
+        return delivery_detail(self.store.get_delivery(tenant_id, webhook_id, delivery_id))
+
+    def send_test(self, tenant_id: str, webhook_id: str, request: TestRequest) -> SendResult:
+        """Send an example event to one webhook now (recorded in its log, never retried)."""
+        record = self.webhooks.get(tenant_id, webhook_id)
+        example = get_catalog().types[request.event_type].example
+        event = Event(
+            id=ids.event_id(),
+            type=request.event_type,
+            tenant_id=tenant_id,
+            timestamp=iso(self.clock.now()),
+            data=request.data if request.data is not None else example,
+        )
+        report = self._run(lambda d: d.dispatch(event, [Target.of_webhook(record)], match=False, retry=False))
+        result = report.results[0]
+        return send_result(result.delivery_id, event.id, result)
+
+    def _run(self, work: Callable[[Dispatcher], Any]) -> Any:
+        async def run() -> Any:
+            dispatcher = Dispatcher(self.settings, self.store, self.vault, self.transport_factory(), None, self.clock)
+            try:
+                return await work(dispatcher)
+            finally:
+                await dispatcher.transport.close()
+
+        return asyncio.run(run())
+
+
+def send_result(delivery_id: str, event_id: str, result: Any) -> SendResult:
+    http = result.result
+    return SendResult(
+        delivered=result.outcome.name == DELIVERED,
+        delivery_id=delivery_id,
+        event_id=event_id,
+        status_code=http.status,
+        response_time_ms=http.elapsed_ms,
+        response_body=http.body[:2048].decode("utf-8", "replace") if http.body else None,
+        error=http.error,
+    )

@@ -1,0 +1,118 @@
+"""Events in: the bus envelope the dispatcher reads, and publishing for producers without AWS credentials."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+from carrier import ids
+from carrier.catalog import get_catalog
+from carrier.clock import Clock, SystemClock, iso
+from carrier.errors import InvalidInput, PayloadTooLarge
+from carrier.formats import Event
+from carrier.netguard import UrlRejected, check_url
+
+MAX_EVENT_BYTES = 256 * 1024  # EventBridge's PutEvents entry limit
+SOURCE = "carrier.api"
+EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+class RejectedEvent(Exception):
+    """An event that can never be delivered (logged, counted, and dropped without failing its batch)."""
+
+
+class PublishRequest(BaseModel):
+    """POST /v1/events."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    type: str = Field(description="An event type of the catalog.", examples=["model.trained"])
+    data: dict[str, Any] = Field(description="The event's data, delivered as the payload's `data`.")
+    id: str | None = Field(default=None, description="Idempotency key: one delivery per webhook per id.")
+    callback_url: str | None = Field(default=None, description="Also deliver this event to this URL (per job).")
+
+    @field_validator("type")
+    @classmethod
+    def _known_type(cls, value: str) -> str:
+        if value not in get_catalog():
+            raise ValueError(f"unknown event type {value!r}; GET /v1/event-types lists the valid ones")
+        return value
+
+    @field_validator("id")
+    @classmethod
+    def _id_shape(cls, value: str | None) -> str | None:
+        if value is not None and not EVENT_ID.match(value):
+            raise ValueError("id must be 1 to 128 letters, digits or _ . : -")
+        return value
+
+
+class PublishResult(BaseModel):
+    id: str
+    type: str
+    status: str = "accepted"
+
+
+def detail_of(tenant_id: str, request: PublishRequest, event_id: str) -> dict[str, Any]:
+    detail: dict[str, Any] = {"tenant_id": tenant_id, "id": event_id, "data": request.data}
+    if request.callback_url:
+        detail["callback_url"] = request.callback_url
+    return detail
+
+
+def publish(
+    tenant_id: str, request: PublishRequest, *, bus_name: str, allow_private: bool, allow_http: bool, events_client: Any
+) -> PublishResult:
+    """Put one event on the bus (DetailType = type, Detail = {tenant_id, data, id, callback_url?})."""
+    if request.callback_url:
+        try:
+            check_url(request.callback_url, allow_private=allow_private, allow_http=allow_http)
+        except UrlRejected as exc:
+            raise InvalidInput(str(exc), field="callback_url") from exc
+    event_id = request.id or ids.event_id()
+    detail = json.dumps(detail_of(tenant_id, request, event_id), separators=(",", ":"))
+    size = len(detail.encode()) + len(request.type.encode()) + len(SOURCE)
+    if size > MAX_EVENT_BYTES:
+        raise PayloadTooLarge(f"the event is {size} bytes; the limit is {MAX_EVENT_BYTES}", field="data")
+    answer = events_client.put_events(
+        Entries=[{"Source": SOURCE, "DetailType": request.type, "Detail": detail, "EventBusName": bus_name}]
+    )
+    if answer.get("FailedEntryCount"):
+        failure = answer["Entries"][0]
+        raise RuntimeError(f"PutEvents refused the event: {failure.get('ErrorCode')} {failure.get('ErrorMessage')}")
+    return PublishResult(id=event_id, type=request.type)
+
+
+def parse_bus_event(envelope: Any, clock: Clock | None = None) -> Event:
+    """The EventBridge envelope (an SQS message body) as an Event; RejectedEvent names what is wrong."""
+    if not isinstance(envelope, dict):
+        raise RejectedEvent("the message is not an EventBridge event object")
+    detail = envelope.get("detail")
+    event_type = envelope.get("detail-type")
+    if not isinstance(detail, dict):
+        raise RejectedEvent("detail is missing or not an object")
+    tenant_id = detail.get("tenant_id")
+    if not isinstance(tenant_id, str) or not tenant_id:
+        raise RejectedEvent("detail.tenant_id is missing")
+    if not isinstance(event_type, str) or event_type not in get_catalog():
+        raise RejectedEvent(f"unknown event type {event_type!r}")
+    data = detail.get("data", {})
+    if not isinstance(data, dict):
+        raise RejectedEvent("detail.data must be an object")
+    event_id = detail.get("id") or (f"evt_{envelope['id']}" if envelope.get("id") else None)
+    if not isinstance(event_id, str) or not EVENT_ID.match(event_id):
+        raise RejectedEvent("the event has no usable id")
+    callback_url = detail.get("callback_url")
+    if callback_url is not None and not isinstance(callback_url, str):
+        raise RejectedEvent("detail.callback_url must be a string")
+    timestamp = envelope.get("time") or iso((clock or SystemClock()).now())
+    return Event(
+        id=event_id,
+        type=event_type,
+        tenant_id=tenant_id,
+        timestamp=str(timestamp),
+        data=data,
+        callback_url=callback_url,
+    )
