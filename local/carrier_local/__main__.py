@@ -109,9 +109,16 @@ def banner(state: dict[str, Any], startup_seconds: float) -> str:
     )
 
 
+def configure_logging(level: str) -> None:
+    """Carrier's and carrier_local's logs at `level` on stderr; the AWS SDK only from WARNING."""
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for noisy in ("botocore", "boto3", "urllib3"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    configure_logging(args.log_level)
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

@@ -142,9 +142,13 @@ class SqsPoller:
             self._threads.append(thread)
         return self
 
+    def request_stop(self) -> None:
+        """Ask the threads to stop after their current receive or batch, without waiting for them."""
+        self._stop.set()
+
     def stop(self, timeout: float = 30.0) -> None:
         """Stop polling; waits for batches being handled to finish (up to `timeout` seconds)."""
-        self._stop.set()
+        self.request_stop()
         deadline = time.monotonic() + timeout
         for thread in self._threads:
             thread.join(max(0.0, deadline - time.monotonic()))

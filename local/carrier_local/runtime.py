@@ -89,6 +89,8 @@ class LocalCarrier:
 
     def stop(self) -> None:
         """Stop accepting requests, finish the batches being handled, then stop moto."""
+        for poller in self.pollers.values():
+            poller.request_stop()
         if self.gateway is not None:
             self.gateway.stop()
             self.gateway = None

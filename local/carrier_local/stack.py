@@ -588,6 +588,10 @@ class LocalStack:
             name = self.ref(logical_id)
             config = lambda_client.get_function_configuration(FunctionName=name)
             variables = {k: str(v) for k, v in (config.get("Environment") or {}).get("Variables", {}).items()}
+            late = self._variables_moto_could_not_resolve(logical_id)
+            if late:
+                variables.update(late)
+                lambda_client.update_function_configuration(FunctionName=name, Environment={"Variables": variables})
             conflicts = sorted(k for k, v in variables.items() if merged.get(k, v) != v)
             if conflicts:
                 log.warning("%s sets %s differently from another function; it wins", logical_id, conflicts)
@@ -610,6 +614,19 @@ class LocalStack:
                 if path.is_dir() and str(path) not in sys.path:
                     sys.path.append(str(path))
         self.event_sources = [self._event_source(*source) for source in sqs_event_sources(self.template)]
+
+    def _variables_moto_could_not_resolve(self, logical_id: str) -> dict[str, str]:
+        """Variables referring to a resource carrier_local created after the stack (moto resolved
+        them before it existed), resolved again now."""
+        created = {lid for lid, what in self.skipped.items() if what == "created by carrier_local"}
+        props = self._properties(logical_id)
+        variables = (props.get("Environment") or {}).get("Variables") or {}
+        resolved = {}
+        for name, expression in variables.items():
+            text = json.dumps(expression)
+            if any(f'"{lid}"' in text or f"${{{lid}" in text for lid in created):
+                resolved[name] = str(self.resolver().resolve(expression))
+        return resolved
 
     def _event_source(self, function: str, queue: str, props: Mapping[str, Any]) -> EventSource:
         resolved = self.resolver().resolve(dict(props))

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import boto3
-import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from carrier import runtime
 from carrier.scheduling import RecordingScheduler
 from carrier.verify import verify
+from tests.integration.conftest import create, deliveries
 from tests.pipeline import bus_event, dispatch
 from tests.receiver import Answer, Receiver
 from tests.support import call_api
@@ -19,30 +18,6 @@ from tests.support import call_api
 FORMATS = ["standard", "classic", "extended", "data"]
 SCHEMES = ["standard-webhooks", "hmac-sha256-hex", "hmac-sha256-base64", "github"]
 DATA = {"model_id": "mod_1", "project_id": "p1", "metrics": {"map": 0.892}}
-
-
-@pytest.fixture
-def pipeline(aws: dict, monkeypatch: pytest.MonkeyPatch) -> RecordingScheduler:
-    """Moto plus the dispatcher wired to a recording retry scheduler; loopback receivers allowed."""
-    monkeypatch.setenv("ALLOW_PRIVATE_TARGETS", "true")
-    monkeypatch.setenv("HTTP_TIMEOUT_SECONDS", "2")
-    runtime.reset()
-    scheduler = RecordingScheduler()
-    runtime.use_scheduler(scheduler)
-    yield scheduler
-    runtime.use_scheduler(None)
-
-
-def create(url: str, tenant: str = "t1", **fields: Any) -> dict[str, Any]:
-    status, body = call_api("POST", "/v1/webhooks", body={"url": url, "events": ["model.*"], **fields}, tenant=tenant)
-    assert status == 201, body
-    return body
-
-
-def deliveries(webhook_id: str, tenant: str = "t1", **query: str) -> list[dict[str, Any]]:
-    status, body = call_api("GET", f"/v1/webhooks/{webhook_id}/deliveries", tenant=tenant, query=query or None)
-    assert status == 200, body
-    return body["deliveries"]
 
 
 def test_every_format_and_scheme_arrives_signed(pipeline: RecordingScheduler) -> None:

@@ -73,7 +73,7 @@ def test_functions_and_event_sources_of_the_real_template() -> None:
 
 def test_prepare_for_translation(tmp_path: Path) -> None:
     (tmp_path / "sm.asl.json").write_text('{"StartAt": "A", "States": {"A": {"Type": "Pass", "End": true}}}')
-    template = {
+    template: dict[str, Any] = {
         "Globals": {"Function": {"CodeUri": "src"}},
         "Resources": {
             "F": {"Type": "AWS::Serverless::Function", "Properties": {"CodeUri": "functions/f"}},
