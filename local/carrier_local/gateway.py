@@ -241,7 +241,9 @@ class HttpResponse:
 
 
 def json_response(status: int, payload: Any) -> HttpResponse:
-    return HttpResponse(status, [("content-type", "application/json")], json.dumps(payload).encode())
+    """A response API Gateway makes itself (compact JSON, as it sends: `{"message":"Not Found"}`)."""
+    body = json.dumps(payload, separators=(",", ":")).encode()
+    return HttpResponse(status, [("content-type", "application/json")], body)
 
 
 def _clf_time(epoch: float) -> str:

@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import io
 import json
 import logging
@@ -280,6 +281,8 @@ class LocalStack:
         if self._server is not None:
             try:
                 self._reset_moto()
+            except OSError as error:
+                log.warning("could not reset moto before stopping it: %s", error)
             finally:
                 self._server.stop()
                 self._server = None
@@ -313,8 +316,10 @@ class LocalStack:
         return routes_from_template(self.template)
 
     def api_context(self) -> ApiContext:
+        """The local API's identity: a stable 10-character id, like API Gateway's, and this stack's account."""
         api = next((r.api for r in self.routes()), "ServerlessHttpApi")
-        return ApiContext(api_id=f"{api.lower()[:6]}local"[:10], region=self.region, account_id=self.account_id)
+        api_id = hashlib.sha256(f"{self.stack_name}/{api}".encode()).hexdigest()[:10]
+        return ApiContext(api_id=api_id, region=self.region, account_id=self.account_id)
 
     def invokers(self) -> dict[str, Callable[[Any], Any]]:
         """logical id -> `invoke(event)` for every function with local code."""

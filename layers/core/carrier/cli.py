@@ -148,6 +148,69 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_receive(args: argparse.Namespace) -> int:
+    """A local receiver: prints each request and whether its signature verifies."""
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from carrier.verify import InvalidSignature, verify
+
+    secret = args.secret or os.environ.get("CARRIER_SECRET")
+
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            headers = dict(self.headers.items())
+            if secret:
+                try:
+                    verify(args.scheme, secret, body, headers, header=args.header)
+                    verdict = "signature OK"
+                except InvalidSignature as exc:
+                    verdict = f"signature INVALID ({exc})"
+            else:
+                verdict = "signature not checked (pass --secret)"
+            print(f"--> POST {self.path}  {verdict}", flush=True)
+            for name in sorted(headers):
+                print(f"    {name}: {headers[name]}", flush=True)
+            print("    " + body.decode("utf-8", "replace")[:4000], flush=True)
+            answer = str(args.status).encode()
+            self.send_response(args.status)
+            self.send_header("Content-Type", "text/plain")
+            self.send_header("Content-Length", str(len(answer)))
+            self.end_headers()
+            self.wfile.write(answer)
+
+        def log_message(self, format: str, *values: object) -> None:
+            return
+
+    server = ThreadingHTTPServer((args.host, args.port), Handler)
+    print(f"carrier receive: listening on http://{args.host}:{server.server_address[1]}/ (Ctrl-C stops)", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
+def cmd_verify(args: argparse.Namespace) -> int:
+    """Check a saved request: --body FILE and --header 'Name: value' (repeatable)."""
+    from carrier.verify import InvalidSignature, verify
+
+    body = Path(args.body).read_bytes()
+    headers = dict(line.split(":", 1) for line in args.headers)
+    headers = {k.strip(): v.strip() for k, v in headers.items()}
+    try:
+        verify(args.scheme, args.secret, body, headers, header=args.signature_header, tolerance=args.tolerance)
+    except InvalidSignature as exc:
+        print(f"INVALID: {exc}")
+        return 1
+    print("OK: the signature verifies")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="carrier", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -188,6 +251,24 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--callback-url")
     publish.set_defaults(func=cmd_publish)
 
+    schemes = ["standard-webhooks", "hmac-sha256-hex", "hmac-sha256-base64", "github"]
+    receive = commands.add_parser("receive", parents=[common], help="run a local receiver that checks signatures")
+    receive.add_argument("--port", type=int, default=9000)
+    receive.add_argument("--host", default="127.0.0.1")
+    receive.add_argument("--secret", help="the webhook's secret (or $CARRIER_SECRET)")
+    receive.add_argument("--scheme", choices=schemes, default="standard-webhooks")
+    receive.add_argument("--header", help="signature header of single-signature schemes")
+    receive.add_argument("--status", type=int, default=200, help="status code to answer (default 200)")
+    receive.set_defaults(func=cmd_receive)
+
+    check = commands.add_parser("verify", parents=[common], help="check a saved request's signature")
+    check.add_argument("--secret", required=True)
+    check.add_argument("--scheme", choices=schemes, default="standard-webhooks")
+    check.add_argument("--body", required=True, help="file holding the raw body")
+    check.add_argument("-H", "--header", dest="headers", action="append", default=[], help="'Name: value'")
+    check.add_argument("--signature-header", help="signature header of single-signature schemes")
+    check.add_argument("--tolerance", type=int, default=300, help="seconds (standard-webhooks timestamps)")
+    check.set_defaults(func=cmd_verify)
     return parser
 
 
