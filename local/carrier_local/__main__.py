@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import json
 import logging
 import os
@@ -21,7 +22,8 @@ from types import FrameType
 from typing import Any
 
 from carrier_local.runtime import LocalCarrier
-from carrier_local.template import REPO_ROOT
+from carrier_local.stack import StackError
+from carrier_local.template import REPO_ROOT, TemplateError
 
 READY_LINE = "Carrier local stack ready"
 DEFAULT_STATE_FILE = REPO_ROOT / ".carrier" / "local.json"
@@ -36,7 +38,8 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         default=int(os.environ.get("PORT", "3000")),
         help="HTTP API port (env PORT; default 3000)",
     )
-    parser.add_argument("--host", default="127.0.0.1", help="HTTP API address (default 127.0.0.1)")
+    parser.add_argument("--host", default="127.0.0.1", help="address of the HTTP API and moto (default 127.0.0.1)")
+    parser.add_argument("--aws-port", type=int, default=0, help="moto's port (default: a free one)")
     parser.add_argument(
         "--state-file",
         type=Path,
@@ -133,11 +136,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         parameters=_parameters(args.parameter),
         poller_workers=args.poller_workers,
         failure_visibility_timeout=args.failure_visibility_timeout,
+        aws_port=args.aws_port,
     )
     started = time.perf_counter()
     state_written = False
     try:
-        carrier.start()
+        try:
+            carrier.start()
+        except OSError as error:
+            if error.errno != errno.EADDRINUSE:
+                raise
+            print(f"carrier_local: port {args.port} is in use ({error}); try --port or PORT=", file=sys.stderr)
+            return 1
+        except (StackError, TemplateError) as error:
+            print(f"carrier_local: the stack could not be created: {error}", file=sys.stderr)
+            return 1
         state = carrier.state(create_demo_key(DEMO_TENANT), DEMO_TENANT)
         write_state(args.state_file, state)
         state_written = True

@@ -6,7 +6,6 @@ Usable in-process too (e2e fixtures): `with LocalCarrier(port=0) as carrier: ...
 from __future__ import annotations
 
 import importlib
-import logging
 import os
 import time
 from collections.abc import Mapping
@@ -18,8 +17,6 @@ from carrier_local.gateway import ApiGateway, GatewayServer
 from carrier_local.poller import SqsPoller
 from carrier_local.stack import LocalStack
 from carrier_local.template import TEMPLATE_PATH
-
-log = logging.getLogger("carrier_local")
 
 
 def _fresh_containers() -> None:
@@ -49,8 +46,9 @@ class LocalCarrier:
         template_path: Path = TEMPLATE_PATH,
         poller_workers: int = 1,
         failure_visibility_timeout: int | None = None,
+        aws_port: int = 0,
     ) -> None:
-        self.stack = LocalStack(parameters, template_path=template_path)
+        self.stack = LocalStack(parameters, template_path=template_path, host=host, port=aws_port)
         self.host = host
         self.port = port
         self.poller_workers = poller_workers
@@ -74,7 +72,7 @@ class LocalCarrier:
                     invokers[source.function],
                     region=self.stack.region,
                     batch_size=source.batch_size,
-                    wait_time_seconds=max(1, source.batching_window_seconds),
+                    wait_time_seconds=1,  # a short long-poll: batches form fast and stop() is quick
                     report_item_failures=source.report_batch_item_failures,
                     workers=self.poller_workers,
                     failure_visibility_timeout=self.failure_visibility_timeout,
@@ -98,6 +96,7 @@ class LocalCarrier:
             poller.stop()
         self.pollers = {}
         self.stack.stop()
+        _fresh_containers()  # nothing in this process keeps clients of the stopped stack
 
     def __enter__(self) -> LocalCarrier:
         return self.start()

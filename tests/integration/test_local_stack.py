@@ -227,3 +227,36 @@ def test_poller_feeds_bus_events_to_the_function_and_keeps_reported_failures(sta
     counts = poller.queue_counts()
     assert counts["ApproximateNumberOfMessages"] == 0
     assert counts["ApproximateNumberOfMessagesNotVisible"] == 1  # the failed one waits out its visibility
+
+
+def test_a_batch_that_keeps_failing_ends_in_the_dead_letter_queue(stack: LocalStack) -> None:
+    [source] = stack.event_sources
+    calls: list[int] = []
+
+    def dispatcher(event: dict[str, Any]) -> dict[str, Any]:
+        calls.append(len(event["Records"]))
+        raise RuntimeError("the dispatcher is down")
+
+    detail = json.dumps({"tenant_id": "t1", "data": {}})
+    stack.client("events").put_events(
+        Entries=[{"Source": "t", "DetailType": "x", "Detail": detail, "EventBusName": stack.event_bus_name}]
+    )
+    sqs = stack.client("sqs")
+    poller = SqsPoller(source.queue_url, source.queue_arn, dispatcher, failure_visibility_timeout=0, sqs_client=sqs)
+    with poller:
+        deadline = time.monotonic() + 20
+        while True:
+            attributes = sqs.get_queue_attributes(
+                QueueUrl=stack.dead_letter_queue_url, AttributeNames=["ApproximateNumberOfMessages"]
+            )["Attributes"]
+            if attributes["ApproximateNumberOfMessages"] == "1":
+                break
+            assert time.monotonic() < deadline, f"not in the DLQ after {len(calls)} calls"
+            time.sleep(0.05)
+    redrive = json.loads(
+        sqs.get_queue_attributes(QueueUrl=source.queue_url, AttributeNames=["RedrivePolicy"])["Attributes"][
+            "RedrivePolicy"
+        ]
+    )
+    assert len(calls) == int(redrive["maxReceiveCount"])
+    assert poller.stats.errors == len(calls)

@@ -10,10 +10,11 @@ import asyncio
 import json
 import time
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http import HTTPStatus
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from aws_lambda_powertools import Logger
 
@@ -31,6 +32,7 @@ from carrier.vault import Vault, active_keys
 from carrier.webhooks import filters_of
 
 logger = Logger()
+T = TypeVar("T")
 
 RESPONSE_EXCERPT = 2048
 ERROR_EXCERPT = 512
@@ -174,8 +176,8 @@ class Dispatcher:
         """
         report = DispatchReport(event.id)
         now = self.clock.now()
-        await asyncio.to_thread(self.store.put_event, self._event_record(event, now))
-        targets = await asyncio.to_thread(self.targets, event, report) if match else []
+        await self._io(self.store.put_event, self._event_record(event, now))
+        targets = await self._io(self.targets, event, report) if match else []
         targets += extra_targets or []
         report.matched = len(targets)
         bodies = BodyCache()
@@ -210,12 +212,12 @@ class Dispatcher:
             record["target"] = "callback"
         record = {k: v for k, v in record.items() if v is not None}
         stale = iso(now - timedelta(seconds=self.settings.http_timeout_seconds * 4))
-        claimed = await asyncio.to_thread(self.store.claim_delivery, record, stale)
+        claimed = await self._io(self.store.claim_delivery, record, stale)
         if not claimed:
             report.duplicates += 1
             return None
         result = await self.attempt(event, target, delivery_id, attempt_number=0, trigger="initial", bodies=bodies)
-        handoff = await asyncio.to_thread(self._after_first, event, target, delivery_id, result, retry)
+        handoff = await self._io(self._after_first, event, target, delivery_id, result, retry)
         if handoff is not None:
             report.handoffs.append(handoff)
         return result
@@ -252,7 +254,7 @@ class Dispatcher:
     ) -> AttemptResult:
         """Sign and send once; returns the outcome and the attempt record (not yet stored)."""
         now = self.clock.now()
-        document = await asyncio.to_thread(self.vault.get, target.secret_name)
+        document = self.vault.peek(target.secret_name) or await self._io(self.vault.get, target.secret_name)
         keys = active_keys(document, now)
         custom = dict(document.get("headers") or {})
         body = (bodies or BodyCache()).get(event, target.payload_format, attempt_number)
@@ -342,6 +344,12 @@ class Dispatcher:
         )
 
     # ---- helpers ------------------------------------------------------------------------------------
+
+    async def _io(self, function: Callable[..., T], *args: Any) -> T:
+        """Run a store or vault call: in a thread when it blocks on the network, inline when it does not."""
+        if getattr(self.store, "blocking", True):
+            return await asyncio.to_thread(function, *args)
+        return function(*args)
 
     def _expiry(self, now: Any) -> int:
         return int(now.timestamp()) + self.settings.delivery_retention_days * 86400

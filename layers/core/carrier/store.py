@@ -74,6 +74,8 @@ def decode_cursor(cursor: str | None, pk: str) -> dict[str, Any] | None:
 
 
 class Store:
+    blocking = True  # every call is a network round trip: async callers run it in a thread
+
     def __init__(self, table_name: str, resource: Any | None = None) -> None:
         self.table_name = table_name
         self._resource = resource

@@ -13,6 +13,7 @@ import ipaddress
 import socket
 import time
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -105,10 +106,11 @@ class Transport:
         self._session = None
 
     def check_literal(self, url: str) -> None:
-        host = urlsplit(url).hostname or ""
-        address = literal_address(host)
-        if not self.allow_private and address is not None and is_blocked(address):
-            raise BlockedDestination(f"{host} is a blocked address ({address})")
+        if self.allow_private:
+            return
+        reason = _literal_block_reason(urlsplit(url).hostname or "")
+        if reason:
+            raise BlockedDestination(reason)
 
     async def post(self, url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
         """POST once. Never raises for anything the receiver or the network does: it is in the result."""
@@ -152,6 +154,14 @@ class Transport:
             result.body = b"".join(chunks)
             if not response.content.at_eof():
                 response.close()  # an endless or oversized body: drop the connection, keep what was read
+
+
+@lru_cache(maxsize=4096)
+def _literal_block_reason(host: str) -> str | None:
+    address = literal_address(host)
+    if address is not None and is_blocked(address):
+        return f"{host} is a blocked address ({address})"
+    return None
 
 
 _KEPT_HEADERS = frozenset({"retry-after", "content-type", "location"})

@@ -78,6 +78,16 @@ class Vault:
         )
         return document
 
+    def peek(self, name: str) -> dict[str, Any] | None:
+        """The cached document if it is still fresh, without any call (async callers stay on their loop)."""
+        if self._provider is None:
+            return None
+        key = self._provider._build_cache_key(name=name, transform="json")
+        if not self._provider.has_not_expired_in_cache(key):
+            return None
+        document: dict[str, Any] = self._provider.fetch_from_cache(key)
+        return document
+
     def delete(self, name: str) -> None:
         self._forget()
         try:

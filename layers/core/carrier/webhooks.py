@@ -41,6 +41,8 @@ def _stored(field: str, value: Any) -> Any:
 
 def filters_of(record: dict[str, Any]) -> dict[str, Any]:
     raw = record.get("filters") or "{}"
+    if raw == "{}":
+        return {}
     return json.loads(raw) if isinstance(raw, str) else dict(raw)
 
 
