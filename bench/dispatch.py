@@ -149,7 +149,7 @@ def main() -> dict[str, Any]:
     fast = ReceiverProcess()
     try:
         raw = asyncio.run(raw_loop(fast.url, args.deliveries, args.concurrency))
-        core, attempts = asyncio.run(carrier_core(fast.url, args.deliveries, args.concurrency, per_event=100))
+        core, _attempts = asyncio.run(carrier_core(fast.url, args.deliveries, args.concurrency, per_event=100))
         raw_again = asyncio.run(raw_loop(fast.url, args.deliveries, args.concurrency))
     finally:
         fast.close()
