@@ -125,6 +125,7 @@ class LocalCarrier:
             "tenant_id": tenant_id,
             "region": self.stack.region,
             "event_bus_name": self.stack.event_bus_name,
+            "table_name": self.stack.table_name,
             "events_queue_url": self.stack.events_queue_url,
             "pid": os.getpid(),
         }

@@ -1,0 +1,251 @@
+"""Retries: one ladder step (the attempt function), exhaustion, the catch-all, and retries a tenant asks for.
+
+The ladder itself is data: `RetryLadder` (template Parameter) reaches the state machine through
+DefinitionSubstitutions and the functions through RETRY_LADDER. `TRANSITIONS` is the state machine's Choice
+as a table; the local scheduler follows it, and a test checks it against statemachines/retry.asl.json.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from aws_lambda_powertools import Logger
+
+from carrier.clock import Clock, SystemClock, iso, parse_iso
+from carrier.dispatch import Dispatcher, Target, event_from_record
+from carrier.errors import Conflict, InvalidInput, NotFound
+from carrier.models import SendResult
+from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY
+from carrier.settings import Settings
+from carrier.store import Store
+from carrier.transport import Transport
+from carrier.vault import Vault
+
+logger = Logger()
+
+EXHAUSTED, ENDED = "exhausted", "ended"
+
+# What the state machine does after each outcome of the attempt function (its Choice state).
+TRANSITIONS: dict[str, str] = {
+    RETRY: "wait",  # wait `wait_seconds`, then attempt again
+    DELIVERED: "succeed",
+    GONE: "succeed",  # the webhook was disabled by the attempt
+    BLOCKED: "succeed",
+    ENDED: "succeed",  # the delivery, its webhook or its event is gone, or the webhook is disabled
+    EXHAUSTED: "exhaust",  # mark the delivery exhausted and disable the webhook
+}
+
+LOCK_SECONDS_MARGIN = 15
+RECOVER_LIMIT = 250
+
+
+class RetryService:
+    def __init__(self, settings: Settings, store: Store, vault: Vault, clock: Clock | None = None,
+                 transport_factory: Callable[[], Transport] | None = None) -> None:
+        self.settings = settings
+        self.store = store
+        self.vault = vault
+        self.clock = clock or SystemClock()
+        self.transport_factory = transport_factory or (
+            lambda: Transport(allow_private=settings.allow_private_targets, timeout=settings.http_timeout_seconds)
+        )
+
+    # ---- the ladder (state machine tasks) -----------------------------------------------------------
+
+    def attempt(self, state: dict[str, Any]) -> dict[str, Any]:
+        """One ladder step. Returns the next state: `outcome`, and for a retry the next `step` and wait."""
+        return self._run(lambda dispatcher: self._ladder_attempt(dispatcher, state))
+
+    async def _ladder_attempt(self, dispatcher: Dispatcher, state: dict[str, Any]) -> dict[str, Any]:
+        tenant_id, webhook_id, delivery_id = state["tenant_id"], state.get("webhook_id"), state["delivery_id"]
+        ladder = [int(s) for s in state.get("ladder") or self.settings.retry_ladder]
+        step = int(state.get("step", 0))
+        loaded = self._load(tenant_id, webhook_id, delivery_id)
+        if isinstance(loaded, str):
+            return {**state, "outcome": ENDED, "reason": loaded}
+        delivery, target, event = loaded
+        owner = self._lock(tenant_id, webhook_id, delivery_id)
+        if owner is None:  # a manual retry is sending right now: try again at this step a minute later
+            return {**state, "outcome": RETRY, "wait_seconds": 60}
+        try:
+            result = await dispatcher.attempt(
+                event, target, delivery_id, attempt_number=int(delivery.get("attempt_count", 1)), trigger="retry"
+            )
+            outcome = result.outcome.name
+            next_step = step + 1
+            if outcome == RETRY and next_step < len(ladder):
+                wait = max(ladder[next_step], result.outcome.retry_after or 0)
+                due = iso(self.clock.now() + timedelta(seconds=wait))
+                dispatcher.record(target, delivery_id, result, "retrying", {"next_attempt_at": due})
+                return {**state, "outcome": RETRY, "step": next_step, "wait_seconds": wait}
+            if outcome == RETRY:
+                dispatcher.record(target, delivery_id, result, "retrying")
+                return {**state, "outcome": EXHAUSTED}
+            status = "delivered" if outcome == DELIVERED else "failed"
+            dispatcher.record(target, delivery_id, result, status)
+            return {**state, "outcome": outcome}
+        finally:
+            self.store.release_delivery_lock(tenant_id, webhook_id, delivery_id, owner)
+
+    def exhaust(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The last retry failed: the delivery is exhausted and the webhook disabled (with reason and time)."""
+        tenant_id, webhook_id, delivery_id = state["tenant_id"], state.get("webhook_id"), state["delivery_id"]
+        now = iso(self.clock.now())
+        self.store.update_delivery(tenant_id, webhook_id, delivery_id, {"status": "exhausted", "updated_at": now})
+        if webhook_id:
+            reason = f"retries exhausted: delivery {delivery_id} failed {len(state.get('ladder') or []) + 1} times"
+            try:
+                self.store.update_webhook(
+                    tenant_id,
+                    webhook_id,
+                    {"status": "disabled", "disabled_reason": reason, "disabled_at": now, "updated_at": now},
+                )
+            except NotFound:
+                pass  # deleted meanwhile: nothing to disable
+        logger.warning(
+            "delivery exhausted, webhook disabled",
+            extra={"tenant_id": tenant_id, "webhook_id": webhook_id, "delivery_id": delivery_id},
+        )
+        return {**state, "outcome": EXHAUSTED}
+
+    def fail(self, state: dict[str, Any]) -> dict[str, Any]:
+        """The catch-all: a step failed inside Carrier; the delivery leaves `retrying` with the error."""
+        tenant_id, webhook_id, delivery_id = state["tenant_id"], state.get("webhook_id"), state["delivery_id"]
+        error = state.get("error") or {}
+        message = f"{error.get('Error', 'error')}: {str(error.get('Cause', ''))[:300]}"
+        changes = {"status": "failed", "updated_at": iso(self.clock.now()), "failure": message}
+        for expected in ("retrying", "pending"):
+            if self.store.update_delivery(tenant_id, webhook_id, delivery_id, changes, expected_status=expected):
+                break
+        logger.error("retry ladder failed", extra={"delivery_id": delivery_id, "webhook_id": webhook_id,
+                                                   "tenant_id": tenant_id, "error": message})
+        return {**state, "outcome": "failed"}
+
+    # ---- retries a tenant asks for ------------------------------------------------------------------
+
+    def manual(self, tenant_id: str, webhook_id: str, delivery_id: str, trigger: str = "manual") -> SendResult:
+        """Send a delivery again now, whatever its status; the result is recorded as `trigger`."""
+        return self._run(lambda dispatcher: self._manual(dispatcher, tenant_id, webhook_id, delivery_id, trigger))
+
+    async def _manual(self, dispatcher: Dispatcher, tenant_id: str, webhook_id: str, delivery_id: str,
+                      trigger: str) -> SendResult:
+        from carrier.deliveries import send_result
+
+        loaded = self._load(tenant_id, webhook_id, delivery_id, need_active=False)
+        if isinstance(loaded, str):
+            raise NotFound(loaded, field="delivery_id")
+        delivery, target, event = loaded
+        webhook = self.store.get_webhook(tenant_id, webhook_id)
+        if webhook.get("status") != "active":
+            raise Conflict("the webhook is disabled: enable it before retrying", field="webhook_id")
+        owner = self._lock(tenant_id, webhook_id, delivery_id)
+        if owner is None:
+            raise Conflict("an attempt of this delivery is in progress; try again shortly", field="delivery_id")
+        try:
+            result = await dispatcher.attempt(
+                event, target, delivery_id, attempt_number=int(delivery.get("attempt_count", 1)), trigger=trigger
+            )
+            if result.outcome.name == DELIVERED:
+                status = "delivered"
+            elif delivery["status"] in ("retrying", "exhausted"):
+                status = delivery["status"]  # the ladder (or its end) is unchanged by a failed manual retry
+            else:
+                status = "failed"
+            dispatcher.record(target, delivery_id, result, status)
+        finally:
+            self.store.release_delivery_lock(tenant_id, webhook_id, delivery_id, owner)
+        return send_result(delivery_id, event.id, result)
+
+    def recover(self, tenant_id: str, webhook_id: str, since: datetime) -> dict[str, Any]:
+        """Re-send every failed or exhausted delivery of a webhook created since `since` (up to 250 a call)."""
+        now = self.clock.now()
+        if since > now:
+            raise InvalidInput("since must not be in the future", field="since")
+        webhook = self.store.get_webhook(tenant_id, webhook_id)
+        if webhook.get("status") != "active":
+            raise Conflict("the webhook is disabled: enable it before recovering", field="webhook_id")
+        found: list[dict[str, Any]] = []
+        for status in ("failed", "exhausted"):
+            cursor = None
+            while len(found) < RECOVER_LIMIT:
+                page, cursor = self.store.list_deliveries(
+                    tenant_id, webhook_id, RECOVER_LIMIT, cursor, status=status, since=iso(since)
+                )
+                found += page
+                if not cursor:
+                    break
+        found = found[:RECOVER_LIMIT]
+        results = [self.manual(tenant_id, webhook_id, d["delivery_id"], trigger="recover") for d in found]
+        return {
+            "since": iso(since),
+            "recovered": len(results),
+            "delivered": sum(1 for r in results if r.delivered),
+            "failed": sum(1 for r in results if not r.delivered),
+            "has_more": len(found) >= RECOVER_LIMIT,
+            "delivery_ids": [r.delivery_id for r in results],
+        }
+
+    # ---- helpers ------------------------------------------------------------------------------------
+
+    def _load(self, tenant_id: str, webhook_id: str | None, delivery_id: str,
+              need_active: bool = True) -> tuple[dict[str, Any], Target, Any] | str:
+        """The delivery, its current target and its event; or the reason the ladder ends."""
+        try:
+            delivery = self.store.get_delivery(tenant_id, webhook_id, delivery_id)
+        except NotFound:
+            return f"delivery {delivery_id} not found"
+        if need_active and delivery.get("status") in ("delivered", "failed", "exhausted"):
+            return f"delivery is already {delivery['status']}"
+        now = iso(self.clock.now())
+        if webhook_id:
+            try:
+                webhook = self.store.get_webhook(tenant_id, webhook_id)
+            except NotFound:
+                self.store.update_delivery(tenant_id, webhook_id, delivery_id,
+                                           {"status": "failed", "failure": "webhook deleted", "updated_at": now})
+                return "webhook deleted"
+            if need_active and webhook.get("status") != "active":
+                self.store.update_delivery(tenant_id, webhook_id, delivery_id,
+                                           {"status": "failed", "failure": "webhook disabled", "updated_at": now})
+                return "webhook disabled"
+            target = Target.of_webhook(webhook)
+        else:
+            from carrier.callbacks import CallbackService
+
+            found = CallbackService(self.store, self.vault).target(tenant_id, delivery.get("url", ""))
+            if found is None:
+                return "no callback secret"
+            target = found
+        record = self.store.get_event(tenant_id, delivery["event_id"])
+        if record is None:
+            return "event expired"
+        return delivery, target, event_from_record(record)
+
+    def _lock(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> str | None:
+        owner = uuid.uuid4().hex
+        now = self.clock.now()
+        until = iso(now + timedelta(seconds=self.settings.http_timeout_seconds + LOCK_SECONDS_MARGIN))
+        if self.store.acquire_delivery_lock(tenant_id, webhook_id, delivery_id, owner, until, iso(now)):
+            return owner
+        return None
+
+    def _run(self, work: Callable[[Dispatcher], Any]) -> Any:
+        async def run() -> Any:
+            dispatcher = Dispatcher(self.settings, self.store, self.vault, self.transport_factory(), None, self.clock)
+            try:
+                return await work(dispatcher)
+            finally:
+                await dispatcher.transport.close()
+
+        return asyncio.run(run())
+
+
+def parse_since(value: str) -> datetime:
+    try:
+        return parse_iso(value)
+    except ValueError as exc:
+        raise InvalidInput("since must be an ISO 8601 time, e.g. 2026-01-01T00:00:00Z", field="since") from exc
