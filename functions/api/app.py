@@ -23,6 +23,10 @@ from carrier.models import (
     DeliveryStatus,
     EventTypeList,
     EventTypeOut,
+    RecoverRequest,
+    RecoverResult,
+    RotateRequest,
+    RotateResult,
     SendResult,
     TestRequest,
     Webhook,
@@ -32,6 +36,7 @@ from carrier.models import (
     WebhookPatch,
     WebhookReplace,
 )
+from carrier.retries import parse_since
 from carrier.settings import get_settings
 from carrier.webhooks import to_public
 
@@ -185,6 +190,28 @@ def test_webhook(webhook_id: WebhookId, body: TestRequest | None = None) -> Send
     return runtime.delivery_service().send_test(tenant(), webhook_id, body or TestRequest())
 
 
+@app.post("/v1/webhooks/<webhook_id>/enable", tags=["webhooks"], summary="Re-enable a disabled webhook")
+def enable_webhook(webhook_id: WebhookId) -> Webhook:
+    return runtime.webhook_service().set_status(tenant(), webhook_id, "active")
+
+
+@app.post("/v1/webhooks/<webhook_id>/disable", tags=["webhooks"], summary="Disable a webhook (nothing new is sent)")
+def disable_webhook(webhook_id: WebhookId) -> Webhook:
+    return runtime.webhook_service().set_status(tenant(), webhook_id, "disabled", reason="disabled by the tenant")
+
+
+@app.post(
+    "/v1/webhooks/<webhook_id>/secret/rotate",
+    tags=["webhooks"],
+    summary="Rotate the signing secret (the new one is shown once; the old one signs beside it for 24 h)",
+)
+def rotate_secret(webhook_id: WebhookId, body: RotateRequest | None = None) -> RotateResult:
+    grace = get_settings().rotation_grace_seconds
+    rotated = runtime.webhook_service().rotate_secret(tenant(), webhook_id, (body or RotateRequest()).secret, grace)
+    logger.info("secret rotated", extra={"webhook_id": webhook_id})
+    return RotateResult(**rotated)
+
+
 # ---- deliveries -------------------------------------------------------------------------------------
 
 
@@ -204,6 +231,28 @@ def list_deliveries(
 )
 def get_delivery(webhook_id: WebhookId, delivery_id: DeliveryId) -> DeliveryDetail:
     return runtime.delivery_service().get(tenant(), webhook_id, delivery_id)
+
+
+@app.post(
+    "/v1/webhooks/<webhook_id>/deliveries/<delivery_id>/retry",
+    tags=["deliveries"],
+    summary="Send a delivery again now (recorded as manual)",
+)
+def retry_delivery(webhook_id: WebhookId, delivery_id: DeliveryId) -> SendResult:
+    tenant_id = tenant()
+    runtime.delivery_service().get(tenant_id, webhook_id, delivery_id)  # 404 unless the tenant owns both
+    return runtime.retry_service().manual(tenant_id, webhook_id, delivery_id)
+
+
+@app.post(
+    "/v1/webhooks/<webhook_id>/recover",
+    tags=["deliveries"],
+    summary="Re-send every failed or exhausted delivery since a time",
+)
+def recover_deliveries(webhook_id: WebhookId, body: RecoverRequest) -> RecoverResult:
+    tenant_id = tenant()
+    runtime.webhook_service().get(tenant_id, webhook_id)
+    return RecoverResult(**runtime.retry_service().recover(tenant_id, webhook_id, parse_since(body.since)))
 
 
 # ---- events and callbacks ---------------------------------------------------------------------------

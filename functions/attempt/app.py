@@ -1,2 +1,37 @@
-def handler(event, context):
-    return {}
+"""The retry ladder's task: one step for one delivery. Input {"action", "state"}, output the next state.
+
+Actions: `attempt` (send once, decide the next step), `exhaust` (mark exhausted, disable the webhook),
+`fail` (the state machine's catch-all). The state machine's Choice reads `outcome`.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger, Metrics, Tracer
+from aws_lambda_powertools.metrics import MetricUnit
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from carrier import runtime
+
+logger = Logger()
+metrics = Metrics()
+tracer = Tracer()
+
+
+@logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
+def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    action, state = event.get("action", "attempt"), event["state"]
+    logger.append_keys(
+        tenant_id=state.get("tenant_id"), webhook_id=state.get("webhook_id"), delivery_id=state.get("delivery_id")
+    )
+    service = runtime.retry_service()
+    steps = {"attempt": service.attempt, "exhaust": service.exhaust, "fail": service.fail}
+    if action not in steps:
+        raise ValueError(f"unknown action {action!r}")
+    result = steps[action](state)
+    metrics.add_metric(name=f"RetryOutcome_{result['outcome']}", unit=MetricUnit.Count, value=1)
+    logger.info("retry step", extra={"action": action, "outcome": result["outcome"], "step": result.get("step")})
+    return result

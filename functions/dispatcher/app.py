@@ -56,7 +56,8 @@ async def record_handler(record: SQSRecord) -> dict[str, Any]:
             "outcomes": dict(report.outcomes),
             "duplicates": report.duplicates,
             "skipped_disabled": report.skipped_disabled,
-            "delivery_ids": [h.delivery_id for h in report.handoffs],
+            "delivery_ids": [r.delivery_id for r in report.results],
+            "retrying": [h.delivery_id for h in report.handoffs],
         },
     )
     return {"event_id": event.id, "matched": report.matched}

@@ -393,3 +393,27 @@ def delivery_detail(record: dict[str, Any]) -> DeliveryDetail:
         url=record.get("url"),
         attempt_log=[Attempt.model_validate(a) for a in record.get("attempts", [])],
     )
+
+
+class RecoverRequest(Strict):
+    since: str = Field(description="Re-send failed and exhausted deliveries created at or after this ISO 8601 time.")
+
+
+class RecoverResult(BaseModel):
+    since: str
+    recovered: int
+    delivered: int
+    failed: int
+    has_more: bool = Field(description="More than 250 deliveries matched: call again to go on.")
+    delivery_ids: list[str]
+
+
+class RotateRequest(Strict):
+    secret: str | None = Field(default=None, description="A custom new secret; generated when absent.")
+
+
+class RotateResult(BaseModel):
+    secret: str = Field(description="The new signing secret. Shown once: store it now.")
+    previous_secret_expires_at: str | None = Field(
+        description="Until then the previous key keeps signing beside the new one."
+    )

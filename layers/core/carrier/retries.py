@@ -8,6 +8,7 @@ as a table; the local scheduler follows it, and a test checks it against statema
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
@@ -44,8 +45,14 @@ RECOVER_LIMIT = 250
 
 
 class RetryService:
-    def __init__(self, settings: Settings, store: Store, vault: Vault, clock: Clock | None = None,
-                 transport_factory: Callable[[], Transport] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        store: Store,
+        vault: Vault,
+        clock: Clock | None = None,
+        transport_factory: Callable[[], Transport] | None = None,
+    ) -> None:
         self.settings = settings
         self.store = store
         self.vault = vault
@@ -98,14 +105,12 @@ class RetryService:
         self.store.update_delivery(tenant_id, webhook_id, delivery_id, {"status": "exhausted", "updated_at": now})
         if webhook_id:
             reason = f"retries exhausted: delivery {delivery_id} failed {len(state.get('ladder') or []) + 1} times"
-            try:
+            with contextlib.suppress(NotFound):  # deleted meanwhile: nothing to disable
                 self.store.update_webhook(
                     tenant_id,
                     webhook_id,
                     {"status": "disabled", "disabled_reason": reason, "disabled_at": now, "updated_at": now},
                 )
-            except NotFound:
-                pass  # deleted meanwhile: nothing to disable
         logger.warning(
             "delivery exhausted, webhook disabled",
             extra={"tenant_id": tenant_id, "webhook_id": webhook_id, "delivery_id": delivery_id},
@@ -121,8 +126,10 @@ class RetryService:
         for expected in ("retrying", "pending"):
             if self.store.update_delivery(tenant_id, webhook_id, delivery_id, changes, expected_status=expected):
                 break
-        logger.error("retry ladder failed", extra={"delivery_id": delivery_id, "webhook_id": webhook_id,
-                                                   "tenant_id": tenant_id, "error": message})
+        logger.error(
+            "retry ladder failed",
+            extra={"delivery_id": delivery_id, "webhook_id": webhook_id, "tenant_id": tenant_id, "error": message},
+        )
         return {**state, "outcome": "failed"}
 
     # ---- retries a tenant asks for ------------------------------------------------------------------
@@ -131,8 +138,9 @@ class RetryService:
         """Send a delivery again now, whatever its status; the result is recorded as `trigger`."""
         return self._run(lambda dispatcher: self._manual(dispatcher, tenant_id, webhook_id, delivery_id, trigger))
 
-    async def _manual(self, dispatcher: Dispatcher, tenant_id: str, webhook_id: str, delivery_id: str,
-                      trigger: str) -> SendResult:
+    async def _manual(
+        self, dispatcher: Dispatcher, tenant_id: str, webhook_id: str, delivery_id: str, trigger: str
+    ) -> SendResult:
         from carrier.deliveries import send_result
 
         loaded = self._load(tenant_id, webhook_id, delivery_id, need_active=False)
@@ -191,8 +199,9 @@ class RetryService:
 
     # ---- helpers ------------------------------------------------------------------------------------
 
-    def _load(self, tenant_id: str, webhook_id: str | None, delivery_id: str,
-              need_active: bool = True) -> tuple[dict[str, Any], Target, Any] | str:
+    def _load(
+        self, tenant_id: str, webhook_id: str | None, delivery_id: str, need_active: bool = True
+    ) -> tuple[dict[str, Any], Target, Any] | str:
         """The delivery, its current target and its event; or the reason the ladder ends."""
         try:
             delivery = self.store.get_delivery(tenant_id, webhook_id, delivery_id)
@@ -205,12 +214,20 @@ class RetryService:
             try:
                 webhook = self.store.get_webhook(tenant_id, webhook_id)
             except NotFound:
-                self.store.update_delivery(tenant_id, webhook_id, delivery_id,
-                                           {"status": "failed", "failure": "webhook deleted", "updated_at": now})
+                self.store.update_delivery(
+                    tenant_id,
+                    webhook_id,
+                    delivery_id,
+                    {"status": "failed", "failure": "webhook deleted", "updated_at": now},
+                )
                 return "webhook deleted"
             if need_active and webhook.get("status") != "active":
-                self.store.update_delivery(tenant_id, webhook_id, delivery_id,
-                                           {"status": "failed", "failure": "webhook disabled", "updated_at": now})
+                self.store.update_delivery(
+                    tenant_id,
+                    webhook_id,
+                    delivery_id,
+                    {"status": "failed", "failure": "webhook disabled", "updated_at": now},
+                )
                 return "webhook disabled"
             target = Target.of_webhook(webhook)
         else:

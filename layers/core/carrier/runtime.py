@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from carrier.callbacks import CallbackService
     from carrier.deliveries import DeliveryService
     from carrier.dispatch import Dispatcher, RetryScheduler
+    from carrier.retries import RetryService
     from carrier.transport import Transport
 
 _scheduler_override: RetryScheduler | None = None
@@ -47,6 +48,13 @@ def delivery_service() -> DeliveryService:
     from carrier.deliveries import DeliveryService
 
     return DeliveryService(get_settings(), store(), vault(), webhook_service())
+
+
+@lru_cache(maxsize=1)
+def retry_service() -> RetryService:
+    from carrier.retries import RetryService
+
+    return RetryService(get_settings(), store(), vault())
 
 
 @lru_cache(maxsize=1)
@@ -94,6 +102,7 @@ def reset() -> None:
         webhook_service,
         callback_service,
         delivery_service,
+        retry_service,
         transport,
         dispatcher,
         get_settings,

@@ -41,8 +41,11 @@ def plain(value: Any) -> Any:
     return value
 
 
+_INTERNAL = frozenset({"pk", "sk", "lsi1", "lock_owner", "lock_until"})
+
+
 def _strip(item: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in plain(item).items() if k not in ("pk", "sk", "lsi1")}
+    return {k: v for k, v in plain(item).items() if k not in _INTERNAL}
 
 
 def _is_condition_failure(exc: ClientError) -> bool:
@@ -368,6 +371,35 @@ class Store:
                 return False
             raise
         return True
+
+    def acquire_delivery_lock(
+        self, tenant_id: str, webhook_id: str | None, delivery_id: str, owner: str, until: str, now: str
+    ) -> bool:
+        """At most one attempt of a delivery at a time (ladder and manual retries); expires at `until`."""
+        try:
+            self.table.update_item(
+                Key={"pk": self._owner(tenant_id, webhook_id), "sk": f"DLV#{delivery_id}"},
+                UpdateExpression="SET lock_owner = :owner, lock_until = :until",
+                ConditionExpression=Attr("pk").exists()
+                & (Attr("lock_until").not_exists() | Attr("lock_until").lt(now)),
+                ExpressionAttributeValues={":owner": owner, ":until": until},
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
+    def release_delivery_lock(self, tenant_id: str, webhook_id: str | None, delivery_id: str, owner: str) -> None:
+        try:
+            self.table.update_item(
+                Key={"pk": self._owner(tenant_id, webhook_id), "sk": f"DLV#{delivery_id}"},
+                UpdateExpression="REMOVE lock_owner, lock_until",
+                ConditionExpression=Attr("lock_owner").eq(owner),
+            )
+        except ClientError as exc:
+            if not _is_condition_failure(exc):
+                raise
 
     def get_delivery(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> dict[str, Any]:
         item = self.table.get_item(Key={"pk": self._owner(tenant_id, webhook_id), "sk": f"DLV#{delivery_id}"}).get(

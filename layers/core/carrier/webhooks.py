@@ -7,19 +7,22 @@ Every change that touches both is all-or-nothing: the second write failing undoe
 from __future__ import annotations
 
 import json
+from datetime import timedelta
 from typing import Any
 
 from carrier import ids
-from carrier.clock import Clock, SystemClock, iso
-from carrier.errors import DependencyFailed, NotFound
+from carrier.clock import Clock, SystemClock, iso, parse_iso
+from carrier.errors import DependencyFailed, InvalidInput, NotFound
 from carrier.models import (
     MASK,
     Signature,
+    SignatureScheme,
     Webhook,
     WebhookCreate,
     WebhookCreated,
     WebhookFields,
     WebhookPatch,
+    check_secret,
 )
 from carrier.store import Store
 from carrier.vault import Vault, generate_secret
@@ -132,6 +135,29 @@ class WebhookService:
 
     def set_status(self, tenant_id: str, webhook_id: str, status: str, reason: str | None = None) -> Webhook:
         return self._apply(tenant_id, webhook_id, {"status": status}, reason=reason)
+
+    def rotate_secret(self, tenant_id: str, webhook_id: str, secret: str | None, grace_seconds: int) -> dict[str, Any]:
+        """A new signing key; the previous one keeps signing beside it for `grace_seconds`."""
+        record = self.get(tenant_id, webhook_id)
+        scheme = SignatureScheme((record.get("signature") or {}).get("scheme", "standard-webhooks"))
+        if secret is not None:
+            try:
+                check_secret(secret, scheme)
+            except ValueError as exc:
+                raise InvalidInput(str(exc), field="secret") from exc
+        now = self.clock.now()
+        new_secret = secret or generate_secret()
+        document = self.vault.get(record["secret_name"], fresh=True)
+        previous_until = iso(now + timedelta(seconds=grace_seconds))
+        still_valid = [
+            {**key, "expires_at": key.get("expires_at") or previous_until}
+            for key in document.get("keys", [])
+            if key.get("expires_at") is None or parse_iso(key["expires_at"]) > now
+        ]
+        keys = [{"secret": new_secret, "created_at": iso(now), "expires_at": None}, *still_valid]
+        self.vault.put(record["secret_name"], {**document, "keys": keys[:3]})
+        self.store.update_webhook(tenant_id, webhook_id, {"updated_at": iso(now), "secret_rotated_at": iso(now)})
+        return {"secret": new_secret, "previous_secret_expires_at": previous_until if still_valid else None}
 
     def delete(self, tenant_id: str, webhook_id: str) -> None:
         record = self.get(tenant_id, webhook_id)
