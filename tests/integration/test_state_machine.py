@@ -1,0 +1,142 @@
+"""statemachines/retry.asl.json runs in moto's Step Functions interpreter, with scripted attempt results.
+
+The attempt function is scripted (moto's Lambda answers from a queue); every path of the Choice is taken.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import time
+import zipfile
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.moto_api._internal.models import moto_api_backend
+
+from carrier.retries import TRANSITIONS
+from tests.support import ROOT, template
+
+ACCOUNT, REGION = "123456789012", "us-east-1"
+IDS = {"tenant_id": "t1", "webhook_id": "wh_1", "delivery_id": "del_1", "event_id": "evt_1"}
+
+
+def definition(function_arn: str) -> str:
+    ladder = template()["Parameters"]["RetryLadder"]["Default"]
+    text = (ROOT / "statemachines" / "retry.asl.json").read_text()
+    return text.replace("${AttemptFunctionArn}", function_arn).replace("${RetryLadder}", ladder)
+
+
+@pytest.fixture
+def machine(env: dict[str, str]) -> Any:
+    config = {"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
+    with mock_aws(config=config):
+        iam = boto3.client("iam")
+        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+        archive = io.BytesIO()
+        with zipfile.ZipFile(archive, "w") as z:
+            z.writestr("app.py", "def handler(e, c): return e\n")
+        function = boto3.client("lambda").create_function(
+            FunctionName="attempt", Runtime="python3.11", Role=role, Handler="app.handler",
+            Code={"ZipFile": archive.getvalue()},
+        )["FunctionArn"]
+        sfn = boto3.client("stepfunctions")
+        arn = sfn.create_state_machine(name="ladder", definition=definition(function), roleArn=role)["stateMachineArn"]
+        yield sfn, arn
+
+
+def script(*states: dict[str, Any]) -> None:
+    """The attempt function's answers, in order."""
+    for state in states:
+        moto_api_backend.set_lambda_simple_result(result=json.dumps(state), account_id=ACCOUNT, region=REGION)
+
+
+def run(sfn: Any, arn: str, name: str) -> tuple[str, list[dict[str, Any]], dict]:
+    execution = sfn.start_execution(stateMachineArn=arn, name=name,
+                                    input=json.dumps({**IDS, "step": 0, "wait_seconds": 0}))["executionArn"]
+    deadline = time.monotonic() + 30
+    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
+        assert time.monotonic() < deadline, "the execution did not end"
+        time.sleep(0.05)
+    history = sfn.get_execution_history(executionArn=execution)["events"]
+    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
+    return described["status"], entered, described
+
+
+def state(outcome: str, step: int = 0) -> dict[str, Any]:
+    return {**IDS, "ladder": [0, 0, 0, 0, 0], "step": step, "wait_seconds": 0, "outcome": outcome}
+
+
+def test_first_retry_succeeds(machine) -> None:
+    sfn, arn = machine
+    script(state("delivered"))
+    status, entered, _ = run(sfn, arn, "first-ok")
+    assert status == "SUCCEEDED" and entered == ["Prepare", "Wait", "Attempt", "Decide", "Delivered"]
+
+
+def test_every_retry_fails_then_exhausted_and_webhook_disabled(machine) -> None:
+    sfn, arn = machine
+    script(*[state("retry", step) for step in range(1, 5)], state("exhausted", 4), state("exhausted", 4))
+    status, entered, _ = run(sfn, arn, "all-fail")
+    assert status == "SUCCEEDED"
+    assert entered.count("Attempt") == 5  # 5 retries after the dispatcher's first attempt: 6 in all
+    assert entered[-2:] == ["Exhaust", "Exhausted"]
+
+
+def test_gone_blocked_and_ended_stop_the_ladder(machine) -> None:
+    sfn, arn = machine
+    for outcome, final in [("gone", "Gone"), ("blocked", "Blocked"), ("ended", "Ended")]:
+        script(state(outcome))
+        status, entered, _ = run(sfn, arn, f"stop-{outcome}")
+        assert status == "SUCCEEDED" and entered[-1] == final
+
+
+def test_retry_after_sets_the_next_wait(machine) -> None:
+    sfn, arn = machine
+    script(state("retry", 1) | {"wait_seconds": 1}, state("delivered", 1))
+    status, entered, described = run(sfn, arn, "retry-after")
+    assert status == "SUCCEEDED" and entered.count("Wait") == 2
+    assert json.loads(described["output"])["outcome"] == "delivered"
+
+
+def test_an_unexpected_answer_is_recorded_as_a_failure(machine) -> None:
+    sfn, arn = machine
+    script(state("nonsense"), state("failed"))
+    status, entered, _ = run(sfn, arn, "catch-all")
+    assert status == "FAILED" and entered[-2:] == ["RecordFailure", "Failed"]
+
+
+def test_the_prepare_state_reads_the_ladder_from_the_template_parameter(machine) -> None:
+    sfn, arn = machine
+    script(state("delivered"))
+    execution = sfn.start_execution(stateMachineArn=arn, name="ladder",
+                                    input=json.dumps({**IDS, "step": 0, "wait_seconds": 0}))["executionArn"]
+    deadline = time.monotonic() + 30
+    while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    history = sfn.get_execution_history(executionArn=execution)["events"]
+    prepared = next(e["stateExitedEventDetails"] for e in history
+                    if e.get("stateExitedEventDetails", {}).get("name") == "Prepare")
+    assert json.loads(prepared["output"])["ladder"] == [300, 1800, 7200, 28800, 86400]
+
+
+def test_template_asl_and_code_follow_one_ladder() -> None:
+    resources = template()["Resources"]
+    machine = resources["RetryStateMachine"]["Properties"]
+    assert machine["DefinitionUri"] == "statemachines/retry.asl.json"
+    assert machine["DefinitionSubstitutions"]["RetryLadder"] == {"Ref": "RetryLadder"}
+    assert template()["Parameters"]["RetryLadder"]["Default"] == "300,1800,7200,28800,86400"
+    env = template()["Globals"]["Function"]["Environment"]["Variables"]
+    assert env["RETRY_LADDER"] == {"Ref": "RetryLadder"}
+    asl = json.loads((ROOT / "statemachines" / "retry.asl.json").read_text())
+    choices = {c["StringEquals"]: c["Next"] for c in asl["States"]["Decide"]["Choices"]}
+    assert set(choices) == set(TRANSITIONS)
+    kinds = {name: asl["States"][name]["Type"] for name in choices.values()}
+    for outcome, action in TRANSITIONS.items():
+        target = choices[outcome]
+        expected = {"wait": "Wait", "succeed": "Succeed", "exhaust": "Task"}[action]
+        assert kinds[target] == expected, (outcome, target)
+    assert asl["States"]["Wait"]["SecondsPath"] == "$.wait_seconds"
