@@ -14,6 +14,7 @@ from typing import Any
 
 from carrier_local import handlers
 from carrier_local.gateway import ApiGateway, GatewayServer
+from carrier_local.ladder import LocalLadder, attempt_function_of
 from carrier_local.poller import SqsPoller
 from carrier_local.stack import LocalStack
 from carrier_local.template import TEMPLATE_PATH
@@ -55,6 +56,7 @@ class LocalCarrier:
         self.failure_visibility_timeout = failure_visibility_timeout
         self.gateway: GatewayServer | None = None
         self.pollers: dict[str, SqsPoller] = {}
+        self.ladder: LocalLadder | None = None
         self.startup_seconds = 0.0
 
     def start(self) -> LocalCarrier:
@@ -65,6 +67,7 @@ class LocalCarrier:
             api = ApiGateway(self.stack.routes(), self.stack.invokers(), self.stack.api_context())
             self.gateway = GatewayServer(api, self.host, self.port).start()
             invokers = self.stack.invokers()
+            self.ladder = self._start_ladder(invokers)
             for source in self.stack.event_sources:
                 poller = SqsPoller(
                     source.queue_url,
@@ -85,10 +88,24 @@ class LocalCarrier:
         self.startup_seconds = time.perf_counter() - started
         return self
 
+    def _start_ladder(self, invokers: Mapping[str, Any]) -> LocalLadder:
+        """The retry ladder as a local scheduler, handed to the dispatcher in place of Step Functions."""
+        from carrier import runtime as domain_runtime
+        from carrier.settings import get_settings
+
+        function = attempt_function_of(self.stack.template)
+        scale = float(os.environ.get("CARRIER_TIME_SCALE") or 1.0)
+        ladder = LocalLadder(invokers[function], get_settings().retry_ladder, time_scale=scale).start()
+        domain_runtime.use_scheduler(ladder)
+        return ladder
+
     def stop(self) -> None:
         """Stop accepting requests, finish the batches being handled, then stop moto."""
         for poller in self.pollers.values():
             poller.request_stop()
+        if self.ladder is not None:
+            self.ladder.stop()
+            self.ladder = None
         if self.gateway is not None:
             self.gateway.stop()
             self.gateway = None

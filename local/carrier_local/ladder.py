@@ -1,0 +1,136 @@
+"""The retry ladder, locally: what the Step Functions state machine does, run by a thread.
+
+It follows the same data as the state machine: the ladder from RETRY_LADDER (the `RetryLadder` Parameter),
+the outcome -> next action table `carrier.retries.TRANSITIONS` (checked against the ASL's Choice by a test),
+and the attempt function the ASL invokes (read from the template's DefinitionSubstitutions).
+Waits are multiplied by CARRIER_TIME_SCALE (e.g. 0.001 turns 5 minutes into 0.3 s).
+"""
+
+from __future__ import annotations
+
+import heapq
+import itertools
+import logging
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from carrier.dispatch import Handoff
+from carrier.retries import TRANSITIONS
+from carrier.scheduling import execution_input
+
+log = logging.getLogger("carrier_local.ladder")
+
+Invoke = Callable[[dict[str, Any]], Any]
+
+
+def attempt_function_of(template: dict[str, Any]) -> str:
+    """The logical id of the function the state machine's tasks invoke."""
+    for resource in template.get("Resources", {}).values():
+        if resource.get("Type") == "AWS::Serverless::StateMachine":
+            arn = resource["Properties"]["DefinitionSubstitutions"]["AttemptFunctionArn"]
+            return str(arn["Fn::GetAtt"][0])
+    raise LookupError("template.yaml has no state machine")
+
+
+class LocalLadder:
+    """A RetryScheduler: one entry per failed delivery (a second start for the same delivery is ignored)."""
+
+    def __init__(
+        self,
+        invoke: Invoke,
+        ladder: tuple[int, ...],
+        time_scale: float = 1.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.invoke = invoke
+        self.ladder = ladder
+        self.time_scale = time_scale
+        self.clock = clock
+        self._due: list[tuple[float, int, dict[str, Any]]] = []
+        self._running: set[str] = set()
+        self._order = itertools.count()
+        self._lock = threading.Condition()
+        self._stopping = False
+        self._thread: threading.Thread | None = None
+        self.finished: dict[str, str] = {}  # delivery id -> how its ladder ended
+
+    # RetryScheduler
+    def schedule(self, handoff: Handoff) -> None:
+        with self._lock:
+            if handoff.delivery_id in self._running:
+                return  # like StartExecution with an existing name
+            self._running.add(handoff.delivery_id)
+            self._push(execution_input(handoff, self.ladder))
+
+    def _push(self, state: dict[str, Any]) -> None:
+        due = self.clock() + float(state["wait_seconds"]) * self.time_scale
+        heapq.heappush(self._due, (due, next(self._order), state))
+        self._lock.notify()
+
+    def run_due(self) -> int:
+        """Run every step that is due now; returns how many ran (tests call this with a fake clock)."""
+        ran = 0
+        while True:
+            with self._lock:
+                if not self._due or self._due[0][0] > self.clock():
+                    return ran
+                _, _, state = heapq.heappop(self._due)
+            self._step(state)
+            ran += 1
+
+    def _step(self, state: dict[str, Any]) -> None:
+        delivery_id = state["delivery_id"]
+        try:
+            result = self.invoke({"action": "attempt", "state": state})
+            action = TRANSITIONS.get(result.get("outcome", ""), "fail")
+            if action == "wait":
+                with self._lock:
+                    self._push(result)
+                return
+            if action == "exhaust":
+                result = self.invoke({"action": "exhaust", "state": result})
+            if action == "fail":
+                result = self.invoke({"action": "fail", "state": {**result, "error": {"Error": "UnknownOutcome"}}})
+            self._finish(delivery_id, str(result.get("outcome")))
+        except Exception as exc:  # the state machine's catch-all: record, never leave it retrying
+            log.exception("retry step failed for %s", delivery_id)
+            self.invoke(
+                {"action": "fail", "state": {**state, "error": {"Error": type(exc).__name__, "Cause": str(exc)}}}
+            )
+            self._finish(delivery_id, "failed")
+
+    def _finish(self, delivery_id: str, outcome: str) -> None:
+        with self._lock:
+            self._running.discard(delivery_id)
+            self.finished[delivery_id] = outcome
+            self._lock.notify_all()
+
+    def pending(self) -> int:
+        with self._lock:
+            return len(self._running)
+
+    # the thread
+    def start(self) -> LocalLadder:
+        self._thread = threading.Thread(target=self._loop, name="carrier-ladder", daemon=True)
+        self._thread.start()
+        return self
+
+    def _loop(self) -> None:
+        while True:
+            with self._lock:
+                if self._stopping:
+                    return
+                wait = (self._due[0][0] - self.clock()) if self._due else 0.5
+                if wait > 0:
+                    self._lock.wait(min(wait, 0.5))
+                    continue
+            self.run_due()
+
+    def stop(self) -> None:
+        with self._lock:
+            self._stopping = True
+            self._lock.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
