@@ -31,7 +31,7 @@ Script = Callable[[Received], Answer]
 class Receiver:
     """`with Receiver() as r:` ... `r.url`, `r.requests`; `r.script` decides each answer."""
 
-    def __init__(self, script: Script | None = None) -> None:
+    def __init__(self, script: Script | None = None, port: int = 0) -> None:
         self.requests: list[Received] = []
         self.script: Script = script or (lambda request: Answer())
         self._lock = threading.Lock()
@@ -42,23 +42,31 @@ class Receiver:
 
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
-                request = Received("POST", self.path, dict(self.headers.items()), self.rfile.read(length))
+                try:
+                    body = self.rfile.read(length)
+                except (ConnectionResetError, TimeoutError):
+                    self.close_connection = True
+                    return
+                request = Received("POST", self.path, dict(self.headers.items()), body)
                 with receiver._lock:
                     receiver.requests.append(request)
                 answer = receiver.script(request)
                 if answer.delay:
                     time.sleep(answer.delay)
-                self.send_response(answer.status)
-                for name, value in answer.headers.items():
-                    self.send_header(name, value)
-                self.send_header("Content-Length", str(len(answer.body)))
-                self.end_headers()
-                self.wfile.write(answer.body)
+                try:
+                    self.send_response(answer.status)
+                    for name, value in answer.headers.items():
+                        self.send_header(name, value)
+                    self.send_header("Content-Length", str(len(answer.body)))
+                    self.end_headers()
+                    self.wfile.write(answer.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    self.close_connection = True  # the sender gave up (its timeout): nothing to answer
 
             def log_message(self, format: str, *args: object) -> None:
                 return
 
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
         self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
 

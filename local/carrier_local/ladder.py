@@ -8,12 +8,14 @@ Waits are multiplied by CARRIER_TIME_SCALE (e.g. 0.001 turns 5 minutes into 0.3 
 
 from __future__ import annotations
 
+import functools
 import heapq
 import itertools
 import logging
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from carrier.dispatch import Handoff
@@ -43,6 +45,7 @@ class LocalLadder:
         ladder: tuple[int, ...],
         time_scale: float = 1.0,
         clock: Callable[[], float] = time.monotonic,
+        workers: int = 8,
     ) -> None:
         self.invoke = invoke
         self.ladder = ladder
@@ -54,6 +57,8 @@ class LocalLadder:
         self._lock = threading.Condition()
         self._stopping = False
         self._thread: threading.Thread | None = None
+        self._workers = workers
+        self._pool: ThreadPoolExecutor | None = None
         self.finished: dict[str, str] = {}  # delivery id -> how its ladder ended
 
     # RetryScheduler
@@ -69,15 +74,20 @@ class LocalLadder:
         heapq.heappush(self._due, (due, next(self._order), state))
         self._lock.notify()
 
-    def run_due(self) -> int:
-        """Run every step that is due now; returns how many ran (tests call this with a fake clock)."""
+    def run_due(self, submit: Callable[[Callable[[], None]], object] | None = None) -> int:
+        """Run every step that is due now (inline, or through `submit`); returns how many were started.
+
+        Like separate executions, different deliveries' steps run side by side in the thread."""
         ran = 0
         while True:
             with self._lock:
                 if not self._due or self._due[0][0] > self.clock():
                     return ran
                 _, _, state = heapq.heappop(self._due)
-            self._step(state)
+            if submit is None:
+                self._step(state)
+            else:
+                submit(functools.partial(self._step, state))
             ran += 1
 
     def _step(self, state: dict[str, Any]) -> None:
@@ -113,6 +123,7 @@ class LocalLadder:
 
     # the thread
     def start(self) -> LocalLadder:
+        self._pool = ThreadPoolExecutor(max_workers=self._workers, thread_name_prefix="carrier-ladder-step")
         self._thread = threading.Thread(target=self._loop, name="carrier-ladder", daemon=True)
         self._thread.start()
         return self
@@ -126,7 +137,8 @@ class LocalLadder:
                 if wait > 0:
                     self._lock.wait(min(wait, 0.5))
                     continue
-            self.run_due()
+            assert self._pool is not None
+            self.run_due(self._pool.submit)
 
     def stop(self) -> None:
         with self._lock:
@@ -134,3 +146,5 @@ class LocalLadder:
             self._lock.notify_all()
         if self._thread is not None:
             self._thread.join(timeout=5)
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)

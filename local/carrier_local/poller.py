@@ -8,6 +8,7 @@ raises, or answers with a malformed failure list, the whole batch stays.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import threading
 import time
@@ -200,6 +201,16 @@ class SqsPoller:
     # -- polling ---------------------------------------------------------------------------------
 
     def _run(self) -> None:
+        # Like a Lambda container: one event loop per worker, kept across invocations (async handlers
+        # reuse their connections and sessions instead of abandoning them with a fresh loop each batch).
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            self._poll_until_stopped()
+        finally:
+            loop.close()
+
+    def _poll_until_stopped(self) -> None:
         while not self._stop.is_set():
             try:
                 self.poll_once()

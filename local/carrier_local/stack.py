@@ -370,6 +370,7 @@ class LocalStack:
         _quiet_tools()
         self._server = ThreadedMotoServer(ip_address=self._host, port=self._port, verbose=False)
         self._server.start()
+        _serialize_dynamodb(self._server)
         host, port = self._server.get_host_and_port()
         self.endpoint_url = f"http://{host}:{port}"
         for name in list(os.environ):
@@ -646,3 +647,20 @@ class LocalStack:
             report_batch_item_failures="ReportBatchItemFailures" in (resolved.get("FunctionResponseTypes") or []),
             maximum_concurrency=int(scaling["MaximumConcurrency"]) if "MaximumConcurrency" in scaling else None,
         )
+
+
+def _serialize_dynamodb(server: Any) -> None:
+    """moto's DynamoDB is not safe under concurrent requests (it deep-copies items while others write:
+    "dictionary changed size during iteration"); DynamoDB itself is. One DynamoDB request at a time keeps the
+    local stack correct; other services (SQS long polls above all) stay concurrent."""
+    wsgi = server._server
+    inner = wsgi.app
+    lock = threading.Lock()
+
+    def app(environ: dict[str, Any], start_response: Any) -> Any:
+        if environ.get("HTTP_X_AMZ_TARGET", "").startswith("DynamoDB_"):
+            with lock:
+                return list(inner(environ, start_response))
+        return inner(environ, start_response)
+
+    wsgi.app = app

@@ -40,7 +40,9 @@ class Stack:
         response = self.session.request(method, self.url + path, json=body, headers=headers, timeout=60, **kwargs)
         return response.status_code, (response.json() if response.content else None)
 
-    def wait_for(self, condition: Callable[[], Any], timeout: float = 60, what: str = "condition") -> Any:
+    def wait_for(
+        self, condition: Callable[[], Any], timeout: float = 60, what: str = "condition", interval: float = 0.05
+    ) -> Any:
         """Poll until `condition()` is truthy (no fixed sleeps; the deadline only bounds a hang)."""
         deadline = time.monotonic() + timeout
         while True:
@@ -49,7 +51,7 @@ class Stack:
                 return value
             if time.monotonic() > deadline:
                 raise AssertionError(f"timed out waiting for {what}")
-            time.sleep(0.05)
+            time.sleep(interval)
 
     def logs(self) -> str:
         return self.log.read_text(errors="replace")
@@ -61,8 +63,17 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     state_file, log = folder / "local.json", folder / "stack.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_", "EVENT_BUS", "SECRET_PREFIX"))}
     env.update(CARRIER_TIME_SCALE=TIME_SCALE, PYTHONUNBUFFERED="1")
-    command = [sys.executable, "-m", "carrier_local", "--port", str(free_port()), "--state-file", str(state_file),
-               "-p", "HttpTimeoutSeconds=2"]
+    command = [
+        sys.executable,
+        "-m",
+        "carrier_local",
+        "--port",
+        str(free_port()),
+        "--state-file",
+        str(state_file),
+        "-p",
+        "HttpTimeoutSeconds=2",
+    ]
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
         try:
@@ -85,7 +96,11 @@ class Tenant:
         env = {k: v for k, v in env.items() if not k.startswith("AWS_")}
         out = subprocess.run(
             [sys.executable, "-m", "carrier.cli", "keys", "create", "--tenant", name, "--output", "json"],
-            cwd=ROOT, env=env, capture_output=True, text=True, check=True,
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=True,
         ).stdout
         self.key = json.loads(out)["key"]
         self.name = name

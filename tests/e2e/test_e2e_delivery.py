@@ -17,9 +17,11 @@ SCHEMES = ["standard-webhooks", "hmac-sha256-hex", "hmac-sha256-base64", "github
 def test_every_format_and_scheme_arrives_signed_through_the_bus(stack: Stack, tenant: Tenant) -> None:
     with Receiver() as receiver:
         hooks = {
-            f"/{fmt}/{scheme}": tenant.create(f"{receiver.url}/{fmt}/{scheme}", payload_format=fmt,
-                                              signature={"scheme": scheme})
-            for fmt in FORMATS for scheme in SCHEMES
+            f"/{fmt}/{scheme}": tenant.create(
+                f"{receiver.url}/{fmt}/{scheme}", payload_format=fmt, signature={"scheme": scheme}
+            )
+            for fmt in FORMATS
+            for scheme in SCHEMES
         }
         published = tenant.publish("model.trained", {"model_id": "mod_e2e"})
         stack.wait_for(lambda: len(receiver.requests) >= 16, what="16 deliveries")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import pytest
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from carrier import runtime
@@ -86,7 +85,9 @@ def test_410_on_a_retry_disables_at_once(pipeline) -> None:
 
 
 def test_retry_after_is_honoured_and_capped(pipeline) -> None:
-    answers = iter([Answer(500), Answer(429, headers={"Retry-After": "5000"}), Answer(503, headers={"Retry-After": "999999"})])
+    answers = iter(
+        [Answer(500), Answer(429, headers={"Retry-After": "5000"}), Answer(503, headers={"Retry-After": "999999"})]
+    )
     with Receiver(lambda r: next(answers, Answer(200))) as receiver:
         _, first = start(pipeline, receiver)
         second = step("attempt", {**first, "ladder": list(LADDER)})
@@ -154,8 +155,9 @@ def test_one_attempt_at_a_time(pipeline) -> None:
         dispatch(bus_event("model.trained", {}))
         delivery_id = deliveries(hook["id"])[0]["delivery_id"]
         store = runtime.store()
-        assert store.acquire_delivery_lock("t1", hook["id"], delivery_id, "ladder", "2999-01-01T00:00:00.000Z",
-                                           "2026-01-01T00:00:00.000Z")
+        assert store.acquire_delivery_lock(
+            "t1", hook["id"], delivery_id, "ladder", "2999-01-01T00:00:00.000Z", "2026-01-01T00:00:00.000Z"
+        )
         status, body = call_api("POST", f"/v1/webhooks/{hook['id']}/deliveries/{delivery_id}/retry")
         assert status == 409 and len(receiver.requests) == 1
         store.release_delivery_lock("t1", hook["id"], delivery_id, "ladder")
@@ -174,9 +176,15 @@ def test_recover_re_sends_failures_since_a_time(pipeline) -> None:
         status, result = call_api("POST", f"/v1/webhooks/{hook['id']}/recover", body={"since": "2020-01-01T00:00:00Z"})
     assert status == 200 and result["recovered"] == 3 and result["delivered"] == 3
     assert {d["status"] for d in deliveries(hook["id"])} == {"delivered"}
-    assert call_api("POST", f"/v1/webhooks/{hook['id']}/recover", body={"since": "2999-01-01T00:00:00Z"})[1]["field"] == "since"
+    assert (
+        call_api("POST", f"/v1/webhooks/{hook['id']}/recover", body={"since": "2999-01-01T00:00:00Z"})[1]["field"]
+        == "since"
+    )
     assert call_api("POST", f"/v1/webhooks/{hook['id']}/recover", body={"since": "yesterday"})[0] == 422
-    assert call_api("POST", f"/v1/webhooks/{hook['id']}/recover", body={"since": "2020-01-01T00:00:00Z"}, tenant="t2")[0] == 404
+    assert (
+        call_api("POST", f"/v1/webhooks/{hook['id']}/recover", body={"since": "2020-01-01T00:00:00Z"}, tenant="t2")[0]
+        == 404
+    )
 
 
 def test_rotation_signs_with_both_keys_during_the_grace_period(pipeline) -> None:
@@ -204,7 +212,10 @@ def test_rotation_with_a_custom_secret_and_single_signature_schemes(pipeline) ->
         new = "a-brand-new-custom-secret-000000"
         status, rotated = call_api("POST", f"/v1/webhooks/{hook['id']}/secret/rotate", body={"secret": new})
         assert status == 200 and rotated["secret"] == new
-        assert call_api("POST", f"/v1/webhooks/{hook['id']}/secret/rotate", body={"secret": "short"})[1]["field"] == "secret"
+        assert (
+            call_api("POST", f"/v1/webhooks/{hook['id']}/secret/rotate", body={"secret": "short"})[1]["field"]
+            == "secret"
+        )
         runtime.reset()
         runtime.use_scheduler(pipeline)
         dispatch(bus_event("model.trained", {}))

@@ -39,7 +39,10 @@ def machine(env: dict[str, str]) -> Any:
         with zipfile.ZipFile(archive, "w") as z:
             z.writestr("app.py", "def handler(e, c): return e\n")
         function = boto3.client("lambda").create_function(
-            FunctionName="attempt", Runtime="python3.11", Role=role, Handler="app.handler",
+            FunctionName="attempt",
+            Runtime="python3.11",
+            Role=role,
+            Handler="app.handler",
             Code={"ZipFile": archive.getvalue()},
         )["FunctionArn"]
         sfn = boto3.client("stepfunctions")
@@ -54,8 +57,9 @@ def script(*states: dict[str, Any]) -> None:
 
 
 def run(sfn: Any, arn: str, name: str) -> tuple[str, list[dict[str, Any]], dict]:
-    execution = sfn.start_execution(stateMachineArn=arn, name=name,
-                                    input=json.dumps({**IDS, "step": 0, "wait_seconds": 0}))["executionArn"]
+    execution = sfn.start_execution(
+        stateMachineArn=arn, name=name, input=json.dumps({**IDS, "step": 0, "wait_seconds": 0})
+    )["executionArn"]
     deadline = time.monotonic() + 30
     while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
         assert time.monotonic() < deadline, "the execution did not end"
@@ -111,15 +115,17 @@ def test_an_unexpected_answer_is_recorded_as_a_failure(machine) -> None:
 def test_the_prepare_state_reads_the_ladder_from_the_template_parameter(machine) -> None:
     sfn, arn = machine
     script(state("delivered"))
-    execution = sfn.start_execution(stateMachineArn=arn, name="ladder",
-                                    input=json.dumps({**IDS, "step": 0, "wait_seconds": 0}))["executionArn"]
+    execution = sfn.start_execution(
+        stateMachineArn=arn, name="ladder", input=json.dumps({**IDS, "step": 0, "wait_seconds": 0})
+    )["executionArn"]
     deadline = time.monotonic() + 30
     while sfn.describe_execution(executionArn=execution)["status"] == "RUNNING":
         assert time.monotonic() < deadline
         time.sleep(0.05)
     history = sfn.get_execution_history(executionArn=execution)["events"]
-    prepared = next(e["stateExitedEventDetails"] for e in history
-                    if e.get("stateExitedEventDetails", {}).get("name") == "Prepare")
+    prepared = next(
+        e["stateExitedEventDetails"] for e in history if e.get("stateExitedEventDetails", {}).get("name") == "Prepare"
+    )
     assert json.loads(prepared["output"])["ladder"] == [300, 1800, 7200, 28800, 86400]
 
 
