@@ -119,9 +119,19 @@ def configure_logging(level: str) -> None:
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
+def _dump_threads_on_sigusr1() -> None:
+    """`kill -USR1 <pid>` prints every thread's stack (to see what a stuck local stack is doing)."""
+    import faulthandler
+    import signal
+
+    if hasattr(signal, "SIGUSR1"):
+        faulthandler.register(signal.SIGUSR1, all_threads=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = parse_args(argv)
     configure_logging(args.log_level)
+    _dump_threads_on_sigusr1()
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:

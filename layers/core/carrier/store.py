@@ -312,7 +312,7 @@ class Store:
         changes: dict[str, Any],
         webhook_changes: dict[str, Any] | None = None,
     ) -> None:
-        """Append an attempt and set the delivery's fields, with the webhook's in the same transaction."""
+        """Append an attempt and set the delivery's fields, then the webhook's."""
         names = {"#attempts": "attempts", "#count": "attempt_count"}
         values: dict[str, Any] = {":attempt": [attempt], ":empty": [], ":one": 1}
         sets = ["#attempts = list_append(if_not_exists(#attempts, :empty), :attempt)"]
@@ -327,23 +327,24 @@ class Store:
             "ExpressionAttributeNames": names,
             "ExpressionAttributeValues": values,
         }
+        self.client.update_item(**delivery_update)
         if not webhook_id or not webhook_changes:
-            self.client.update_item(**delivery_update)
             return
-        webhook_update = {
-            "TableName": self.table_name,
-            "Key": {"pk": f"TENANT#{tenant_id}", "sk": f"WH#{webhook_id}"},
-            "UpdateExpression": "SET " + ", ".join(f"#w{i} = :w{i}" for i in range(len(webhook_changes))),
-            "ExpressionAttributeNames": {f"#w{i}": name for i, name in enumerate(webhook_changes)},
-            "ExpressionAttributeValues": {f":w{i}": v for i, v in enumerate(webhook_changes.values())},
-            "ConditionExpression": "attribute_exists(pk)",
-        }
+        # The webhook's last_call / last_error follow in their own write: a transaction would cost twice the
+        # write units, and the delivery (written first) is the record of truth if this one fails.
+        names_w = {f"#w{i}": name for i, name in enumerate(webhook_changes)}
         try:
-            self.client.transact_write_items(TransactItems=[{"Update": delivery_update}, {"Update": webhook_update}])
+            self.client.update_item(
+                TableName=self.table_name,
+                Key={"pk": f"TENANT#{tenant_id}", "sk": f"WH#{webhook_id}"},
+                UpdateExpression="SET " + ", ".join(f"{name} = :w{i}" for i, name in enumerate(names_w)),
+                ExpressionAttributeNames=names_w,
+                ExpressionAttributeValues={f":w{i}": v for i, v in enumerate(webhook_changes.values())},
+                ConditionExpression="attribute_exists(pk)",
+            )
         except ClientError as exc:
             if not _is_condition_failure(exc):
-                raise
-            self.client.update_item(**delivery_update)  # the webhook was deleted meanwhile
+                raise  # (a condition failure means the webhook was deleted meanwhile: nothing to update)
 
     def update_delivery(
         self,
