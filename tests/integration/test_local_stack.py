@@ -115,6 +115,7 @@ def test_state_file(local: Running) -> None:
         "tenant_id",
         "region",
         "event_bus_name",
+        "table_name",
         "events_queue_url",
         "pid",
     }

@@ -10,7 +10,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validat
 from carrier.clock import Clock, SystemClock, iso
 from carrier.dispatch import Target
 from carrier.errors import NotFound
-from carrier.models import PayloadFormat, Signature, SignatureScheme, check_secret
+from carrier.models import PayloadFormat, Signature, SignatureScheme, secret_for_signature
 from carrier.store import Store
 from carrier.vault import Vault, generate_secret
 
@@ -29,9 +29,7 @@ class CallbackConfigRequest(BaseModel):
     @field_validator("secret")
     @classmethod
     def _secret_fits(cls, value: str | None, info: ValidationInfo) -> str | None:
-        signature = info.data.get("signature")
-        scheme = signature.scheme if isinstance(signature, Signature) else SignatureScheme.hmac_sha256_base64
-        return value if value is None else check_secret(value, scheme)
+        return secret_for_signature(value, info, SignatureScheme.hmac_sha256_base64)
 
 
 class CallbackConfig(BaseModel):

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable
 from typing import Any
 
 from carrier import ids
 from carrier.catalog import get_catalog
 from carrier.clock import Clock, SystemClock, iso
-from carrier.dispatch import Dispatcher, Target
+from carrier.dispatch import Dispatcher, Target, run_once
 from carrier.errors import NotFound
 from carrier.formats import Event
 from carrier.models import DeliveryDetail, DeliveryList, SendResult, TestRequest, delivery_detail, delivery_summary
@@ -36,9 +35,7 @@ class DeliveryService:
         self.vault = vault
         self.webhooks = webhooks
         self.clock = clock or SystemClock()
-        self.transport_factory = transport_factory or (
-            lambda: Transport(allow_private=settings.allow_private_targets, timeout=settings.http_timeout_seconds)
-        )
+        self.transport_factory = transport_factory
 
     def list(
         self,
@@ -78,14 +75,7 @@ class DeliveryService:
         return send_result(result.delivery_id, event.id, result)
 
     def _run(self, work: Callable[[Dispatcher], Any]) -> Any:
-        async def run() -> Any:
-            dispatcher = Dispatcher(self.settings, self.store, self.vault, self.transport_factory(), None, self.clock)
-            try:
-                return await work(dispatcher)
-            finally:
-                await dispatcher.transport.close()
-
-        return asyncio.run(run())
+        return run_once(self.settings, self.store, self.vault, self.clock, self.transport_factory, work)
 
 
 def send_result(delivery_id: str, event_id: str, result: Any) -> SendResult:

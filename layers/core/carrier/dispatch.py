@@ -367,6 +367,31 @@ class Dispatcher:
         return {k: v for k, v in record.items() if v is not None}
 
 
+def fresh_transport(settings: Settings) -> Transport:
+    return Transport(allow_private=settings.allow_private_targets, timeout=settings.http_timeout_seconds)
+
+
+def run_once(
+    settings: Settings,
+    store: Store,
+    vault: Vault,
+    clock: Clock,
+    transport_factory: Callable[[], Transport] | None,
+    work: Callable[[Dispatcher], Any],
+) -> Any:
+    """Run `work(dispatcher)` on its own event loop with a transport it closes (API and ladder steps)."""
+
+    async def run() -> Any:
+        transport = transport_factory() if transport_factory else fresh_transport(settings)
+        dispatcher = Dispatcher(settings, store, vault, transport, None, clock)
+        try:
+            return await work(dispatcher)
+        finally:
+            await transport.close()
+
+    return asyncio.run(run())
+
+
 def event_from_record(record: dict[str, Any]) -> Event:
     return Event(
         id=record["id"],

@@ -93,6 +93,13 @@ class Signature(Strict):
         return self
 
 
+def secret_for_signature(value: str | None, info: ValidationInfo, default: SignatureScheme) -> str | None:
+    """A custom secret checked against the scheme of the model's `signature` field (validated before it)."""
+    signature = info.data.get("signature")
+    scheme = signature.scheme if isinstance(signature, Signature) else default
+    return value if value is None else check_secret(value, scheme)
+
+
 def _check_events(events: list[str]) -> list[str]:
     if len(set(events)) != len(events):
         dupes = sorted({e for e in events if events.count(e) > 1})
@@ -208,9 +215,7 @@ class WebhookCreate(WebhookFields):
     @field_validator("secret")
     @classmethod
     def _secret_fits_scheme(cls, value: str | None, info: ValidationInfo) -> str | None:
-        signature = info.data.get("signature")
-        scheme = signature.scheme if isinstance(signature, Signature) else SignatureScheme.standard_webhooks
-        return value if value is None else check_secret(value, scheme)
+        return secret_for_signature(value, info, SignatureScheme.standard_webhooks)
 
 
 class WebhookReplace(WebhookFields):

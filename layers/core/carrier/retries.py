@@ -7,7 +7,6 @@ as a table; the local scheduler follows it, and a test checks it against statema
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import uuid
 from collections.abc import Callable
@@ -17,7 +16,7 @@ from typing import Any
 from aws_lambda_powertools import Logger
 
 from carrier.clock import Clock, SystemClock, iso, parse_iso
-from carrier.dispatch import Dispatcher, Target, event_from_record
+from carrier.dispatch import Dispatcher, Target, event_from_record, run_once
 from carrier.errors import Conflict, InvalidInput, NotFound
 from carrier.models import SendResult
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY
@@ -57,9 +56,7 @@ class RetryService:
         self.store = store
         self.vault = vault
         self.clock = clock or SystemClock()
-        self.transport_factory = transport_factory or (
-            lambda: Transport(allow_private=settings.allow_private_targets, timeout=settings.http_timeout_seconds)
-        )
+        self.transport_factory = transport_factory
 
     # ---- the ladder (state machine tasks) -----------------------------------------------------------
 
@@ -214,21 +211,9 @@ class RetryService:
             try:
                 webhook = self.store.get_webhook(tenant_id, webhook_id)
             except NotFound:
-                self.store.update_delivery(
-                    tenant_id,
-                    webhook_id,
-                    delivery_id,
-                    {"status": "failed", "failure": "webhook deleted", "updated_at": now},
-                )
-                return "webhook deleted"
+                return self._end(tenant_id, webhook_id, delivery_id, "webhook deleted", now)
             if need_active and webhook.get("status") != "active":
-                self.store.update_delivery(
-                    tenant_id,
-                    webhook_id,
-                    delivery_id,
-                    {"status": "failed", "failure": "webhook disabled", "updated_at": now},
-                )
-                return "webhook disabled"
+                return self._end(tenant_id, webhook_id, delivery_id, "webhook disabled", now)
             target = Target.of_webhook(webhook)
         else:
             from carrier.callbacks import CallbackService
@@ -242,6 +227,12 @@ class RetryService:
             return "event expired"
         return delivery, target, event_from_record(record)
 
+    def _end(self, tenant_id: str, webhook_id: str, delivery_id: str, reason: str, now: str) -> str:
+        """The ladder ends without an attempt: the delivery fails with the reason."""
+        changes = {"status": "failed", "failure": reason, "updated_at": now}
+        self.store.update_delivery(tenant_id, webhook_id, delivery_id, changes)
+        return reason
+
     def _lock(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> str | None:
         owner = uuid.uuid4().hex
         now = self.clock.now()
@@ -251,14 +242,7 @@ class RetryService:
         return None
 
     def _run(self, work: Callable[[Dispatcher], Any]) -> Any:
-        async def run() -> Any:
-            dispatcher = Dispatcher(self.settings, self.store, self.vault, self.transport_factory(), None, self.clock)
-            try:
-                return await work(dispatcher)
-            finally:
-                await dispatcher.transport.close()
-
-        return asyncio.run(run())
+        return run_once(self.settings, self.store, self.vault, self.clock, self.transport_factory, work)
 
 
 def parse_since(value: str) -> datetime:
