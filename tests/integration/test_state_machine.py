@@ -146,3 +146,17 @@ def test_template_asl_and_code_follow_one_ladder() -> None:
         expected = {"wait": "Wait", "succeed": "Succeed", "exhaust": "Task"}[action]
         assert kinds[target] == expected, (outcome, target)
     assert asl["States"]["Wait"]["SecondsPath"] == "$.wait_seconds"
+
+
+def test_the_dispatcher_starts_one_execution_per_delivery(machine) -> None:
+    from carrier.dispatch import Handoff
+    from carrier.scheduling import StepFunctionsScheduler
+
+    sfn, arn = machine
+    script(state("delivered"))
+    scheduler = StepFunctionsScheduler(arn, (300, 1800))
+    handoff = Handoff("t1", "wh_1", "del_once", "evt_1", 0, 0)
+    scheduler.schedule(handoff)
+    scheduler.schedule(handoff)  # a duplicate start (SQS redelivery) changes nothing
+    executions = sfn.list_executions(stateMachineArn=arn)["executions"]
+    assert [e["name"] for e in executions] == ["del_once"]
