@@ -75,7 +75,9 @@ class DeliveryService:
         return send_result(result.delivery_id, event.id, result)
 
     def _run(self, work: Callable[[Dispatcher], Any]) -> Any:
-        return run_once(self.settings, self.store, self.vault, self.clock, self.transport_factory, work)
+        return run_once(
+            self.settings, self.store, self.vault, self.clock, self.transport_factory, work, interactive=True
+        )
 
 
 def send_result(delivery_id: str, event_id: str, result: Any) -> SendResult:

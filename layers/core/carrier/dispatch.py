@@ -367,8 +367,16 @@ class Dispatcher:
         return {k: v for k, v in record.items() if v is not None}
 
 
-def fresh_transport(settings: Settings) -> Transport:
-    return Transport(allow_private=settings.allow_private_targets, timeout=settings.http_timeout_seconds)
+# Sends a tenant waits for in an API call (test, manual retry, recover) must end inside API Gateway's
+# 30-second integration limit, whatever HttpTimeoutSeconds allows the ladder.
+INTERACTIVE_TIMEOUT_SECONDS = 10.0
+
+
+def fresh_transport(settings: Settings, interactive: bool = False) -> Transport:
+    timeout = settings.http_timeout_seconds
+    if interactive:
+        timeout = min(timeout, INTERACTIVE_TIMEOUT_SECONDS)
+    return Transport(allow_private=settings.allow_private_targets, timeout=timeout)
 
 
 def run_once(
@@ -378,11 +386,12 @@ def run_once(
     clock: Clock,
     transport_factory: Callable[[], Transport] | None,
     work: Callable[[Dispatcher], Any],
+    interactive: bool = False,
 ) -> Any:
     """Run `work(dispatcher)` on its own event loop with a transport it closes (API and ladder steps)."""
 
     async def run() -> Any:
-        transport = transport_factory() if transport_factory else fresh_transport(settings)
+        transport = transport_factory() if transport_factory else fresh_transport(settings, interactive)
         dispatcher = Dispatcher(settings, store, vault, transport, None, clock)
         try:
             return await work(dispatcher)

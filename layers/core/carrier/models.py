@@ -409,7 +409,8 @@ class RecoverResult(BaseModel):
     recovered: int
     delivered: int
     failed: int
-    has_more: bool = Field(description="More than 250 deliveries matched: call again to go on.")
+    skipped: int = Field(default=0, description="Being attempted by the retry ladder right now: not sent twice.")
+    has_more: bool = Field(description="100 deliveries were re-sent: call again to go on.")
     delivery_ids: list[str]
 
 
