@@ -210,7 +210,7 @@ class Dispatcher:
         if target.webhook_id is None:
             record["url"] = target.url
             record["target"] = "callback"
-        record = {k: v for k, v in record.items() if v is not None}
+        record = _without_nones(record)
         stale = iso(now - timedelta(seconds=self.settings.http_timeout_seconds * 4))
         claimed = await self._io(self.store.claim_delivery, record, stale)
         if not claimed:
@@ -285,8 +285,7 @@ class Dispatcher:
             "response_body": result.body[:RESPONSE_EXCERPT].decode("utf-8", "replace") if result.body else None,
             "request_headers": mask_headers(headers, {name.lower() for name in custom}),
         }
-        clean = {k: v for k, v in attempt.items() if v is not None}
-        return AttemptResult(delivery_id, event.id, outcome, result, clean)
+        return AttemptResult(delivery_id, event.id, outcome, result, _without_nones(attempt))
 
     @staticmethod
     def status_after(outcome: Outcome, *, retrying: bool) -> str:
@@ -312,17 +311,13 @@ class Dispatcher:
         }
         if http.status is not None:
             changes["status_code"] = http.status
-        call = {"status_code": http.status, "message": _message(http), "date": now}
+        call = _without_nones({"status_code": http.status, "message": _message(http), "date": now})
         webhook_changes: dict[str, Any] = {"last_call": call}
         if result.outcome.name != DELIVERED:
             body = http.body[:RESPONSE_EXCERPT].decode("utf-8", "replace") if http.body else None
-            webhook_changes["last_error"] = {**call, "body": body}
+            webhook_changes["last_error"] = _without_nones({**call, "body": body})
         if result.outcome.name == GONE:
             webhook_changes.update(status="disabled", disabled_reason="the receiver answered 410 Gone", disabled_at=now)
-        clean_call = {k: v for k, v in call.items() if v is not None}
-        webhook_changes["last_call"] = clean_call
-        if "last_error" in webhook_changes:
-            webhook_changes["last_error"] = {k: v for k, v in webhook_changes["last_error"].items() if v is not None}
         self.store.record_attempt(
             target.tenant_id, target.webhook_id, delivery_id, result.attempt, changes, webhook_changes
         )
@@ -364,7 +359,7 @@ class Dispatcher:
             "callback_url": event.callback_url,
             "expires_at": self._expiry(now),
         }
-        return {k: v for k, v in record.items() if v is not None}
+        return _without_nones(record)
 
 
 # Sends a tenant waits for in an API call (test, manual retry, recover) must end inside API Gateway's
@@ -410,6 +405,10 @@ def event_from_record(record: dict[str, Any]) -> Event:
         data=json.loads(record["data"]),
         callback_url=record.get("callback_url"),
     )
+
+
+def _without_nones(values: dict[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in values.items() if v is not None}
 
 
 def _message(result: HttpResult) -> str:
