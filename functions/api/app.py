@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import warnings
 from typing import Annotated, Any
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics, Tracer
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
@@ -41,6 +42,9 @@ from carrier.settings import get_settings
 from carrier.webhooks import to_public
 
 logger = Logger()
+metrics = Metrics()  # test sends and manual retries emit delivery metrics; most requests emit none
+warnings.filterwarnings("ignore", message="No application metrics to publish")
+tracer = Tracer()
 app = APIGatewayHttpResolver(enable_validation=True)
 
 OPENAPI = {
@@ -298,5 +302,7 @@ def list_event_types() -> EventTypeList:
 
 
 @logger.inject_lambda_context(clear_state=True)
+@metrics.log_metrics
+@tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     return app.resolve(event, context)

@@ -6,16 +6,18 @@ body (an HTTP API authorizer can only deny with 403); the api refuses every requ
 
 from __future__ import annotations
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Tracer
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from carrier import runtime
 from carrier.apikeys import resolve_tenant
 
 logger = Logger()
+tracer = Tracer()
 
 
 @logger.inject_lambda_context(clear_state=True)
+@tracer.capture_lambda_handler
 def handler(event: dict, context: LambdaContext) -> dict:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
     tenant_id = resolve_tenant(headers.get("authorization"), runtime.store())

@@ -510,6 +510,9 @@ class LocalStack:
         if kind.startswith("AWS::ApiGatewayV2::"):
             self.skipped[logical_id] = "served by carrier_local.gateway"
             return
+        if kind in _OPERATIONS_ONLY:
+            self.skipped[logical_id] = "operations only (CloudWatch): nothing to run locally"
+            return
         if kind not in ("AWS::SQS::QueuePolicy", "AWS::SecretsManager::Secret"):
             self.skipped[logical_id] = "not created locally"
             log.warning("%s (%s) is not created by moto nor by carrier_local", logical_id, kind)
@@ -647,6 +650,9 @@ class LocalStack:
             report_batch_item_failures="ReportBatchItemFailures" in (resolved.get("FunctionResponseTypes") or []),
             maximum_concurrency=int(scaling["MaximumConcurrency"]) if "MaximumConcurrency" in scaling else None,
         )
+
+
+_OPERATIONS_ONLY = frozenset({"AWS::CloudWatch::Alarm", "AWS::CloudWatch::Dashboard", "AWS::Logs::QueryDefinition"})
 
 
 def _serialize_dynamodb(server: Any) -> None:

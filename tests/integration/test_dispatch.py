@@ -258,3 +258,31 @@ def test_per_job_callbacks_are_signed_with_the_tenant_secret(pipeline: Recording
         == request.headers["X-Hub-Signature-256"]
     )
     assert json.loads(request.body) == {"is_error": False, "result": {}}
+
+
+def emf_documents(text: str) -> list[dict[str, Any]]:
+    documents = []
+    for line in text.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            documents.append(json.loads(line))
+    return documents
+
+
+def test_metrics_are_emitted_as_emf(pipeline: RecordingScheduler, capsys) -> None:
+    with Receiver(lambda r: Answer(500) if r.path == "/fail" else Answer()) as receiver:
+        create(receiver.url + "/ok")
+        create(receiver.url + "/fail")
+        capsys.readouterr()
+        dispatch(bus_event("model.trained", DATA), "not json")
+    documents = emf_documents(capsys.readouterr().out)
+    assert documents, "no EMF document was printed"
+    merged: dict[str, Any] = {}
+    for document in documents:
+        names = {m["Name"] for d in document["_aws"]["CloudWatchMetrics"] for m in d["Metrics"]}
+        merged.update({name: document[name] for name in names})
+        assert document["_aws"]["CloudWatchMetrics"][0]["Namespace"] == "CarrierTest"
+    assert merged["Deliveries_delivered"] in (1, [1.0], 1.0)
+    assert merged["Deliveries_retry"] in (1, [1.0], 1.0)
+    assert merged["EventsRejected"] in (1, [1.0], 1.0)
+    latency = merged["AttemptLatency"]
+    assert len(latency if isinstance(latency, list) else [latency]) == 2

@@ -16,7 +16,8 @@ from datetime import timedelta
 from http import HTTPStatus
 from typing import Any, Protocol, TypeVar
 
-from aws_lambda_powertools import Logger
+from aws_lambda_powertools import Logger, Metrics
+from aws_lambda_powertools.metrics import MetricUnit
 
 from carrier import ids
 from carrier.catalog import matches
@@ -32,6 +33,7 @@ from carrier.vault import Vault, active_keys
 from carrier.webhooks import filters_of
 
 logger = Logger()
+metrics = Metrics()  # flushed by the handler's @metrics.log_metrics (one EMF document per invocation)
 T = TypeVar("T")
 
 RESPONSE_EXCERPT = 2048
@@ -318,6 +320,9 @@ class Dispatcher:
             webhook_changes["last_error"] = _without_nones({**call, "body": body})
         if result.outcome.name == GONE:
             webhook_changes.update(status="disabled", disabled_reason="the receiver answered 410 Gone", disabled_at=now)
+            metrics.add_metric(name="WebhooksDisabled", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="DeliveryAttempts", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="AttemptLatency", unit=MetricUnit.Milliseconds, value=http.elapsed_ms)
         self.store.record_attempt(
             target.tenant_id, target.webhook_id, delivery_id, result.attempt, changes, webhook_changes
         )

@@ -15,9 +15,10 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.metrics import MetricUnit
 
 from carrier.clock import Clock, SystemClock, iso, parse_iso
-from carrier.dispatch import Dispatcher, Target, event_from_record, run_once
+from carrier.dispatch import Dispatcher, Target, event_from_record, metrics, run_once
 from carrier.errors import Conflict, InvalidInput, NotFound
 from carrier.models import SendResult
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY
@@ -109,6 +110,8 @@ class RetryService:
                     webhook_id,
                     {"status": "disabled", "disabled_reason": reason, "disabled_at": now, "updated_at": now},
                 )
+        metrics.add_metric(name="DeliveriesExhausted", unit=MetricUnit.Count, value=1)
+        metrics.add_metric(name="WebhooksDisabled", unit=MetricUnit.Count, value=1)
         logger.warning(
             "delivery exhausted, webhook disabled",
             extra={"tenant_id": tenant_id, "webhook_id": webhook_id, "delivery_id": delivery_id},
