@@ -26,8 +26,10 @@ def test_every_delivery_is_logged_with_its_ids_and_no_secret(stack: Stack, tenan
         hooks = [tenant.create(receiver.url + f"/{n}", headers={"Authorization": token}) for n in range(3)]
         event = tenant.publish("model.trained", {"model_id": "m"})
         stack.wait_for(
-            lambda: all(d["status"] == "delivered" for h in hooks for d in tenant.deliveries(h["id"]))
-            and sum(len(tenant.deliveries(h["id"])) for h in hooks) == 3,
+            lambda: (
+                all(d["status"] == "delivered" for h in hooks for d in tenant.deliveries(h["id"]))
+                and sum(len(tenant.deliveries(h["id"])) for h in hooks) == 3
+            ),
             what="three deliveries",
         )
         rotated = tenant.api("POST", f"/v1/webhooks/{hooks[0]['id']}/secret/rotate")[1]

@@ -148,6 +148,25 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def progress_bar(done: int, total: int, width: int = 30) -> None:
+    filled = int(width * done / total) if total else width
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+
+def cmd_dlq_redrive(args: argparse.Namespace) -> int:
+    import boto3
+
+    from carrier.redrive import redrive
+
+    target = Target(args)
+    queue_url = args.queue_url or os.environ.get("CARRIER_EVENTS_QUEUE_URL") or target.state.get("events_queue_url")
+    if not queue_url:
+        raise CliError("no queue: start `make local`, or pass --queue-url (the stack's EventsQueueUrl output)")
+    moved = redrive(boto3.client("sqs"), queue_url, progress_bar)
+    print(f"\nmoved {moved} messages back to {queue_url}")
+    return 0
+
+
 def cmd_receive(args: argparse.Namespace) -> int:
     """A local receiver: prints each request and whether its signature verifies."""
     from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -250,6 +269,15 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--id", help="event id (idempotency key)")
     publish.add_argument("--callback-url")
     publish.set_defaults(func=cmd_publish)
+
+    dlq = commands.add_parser("dlq", help="the dispatcher's dead-letter queue").add_subparsers(
+        dest="action", required=True
+    )
+    redrive = dlq.add_parser("redrive", parents=[common], help="move its messages back to the events queue")
+    redrive.add_argument(
+        "--queue-url", help="the events queue (default: the local stack's, or $CARRIER_EVENTS_QUEUE_URL)"
+    )
+    redrive.set_defaults(func=cmd_dlq_redrive)
 
     schemes = ["standard-webhooks", "hmac-sha256-hex", "hmac-sha256-base64", "github"]
     receive = commands.add_parser("receive", parents=[common], help="run a local receiver that checks signatures")
