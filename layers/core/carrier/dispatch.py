@@ -37,6 +37,7 @@ metrics = Metrics()  # flushed by the handler's @metrics.log_metrics (one EMF do
 T = TypeVar("T")
 
 RESPONSE_EXCERPT = 2048
+RATE_LIMIT_DEFER_SECONDS = 1
 ERROR_EXCERPT = 512
 
 
@@ -51,6 +52,7 @@ class Target:
     scheme: str
     header: str | None
     secret_name: str
+    rate_limit: int | None = None  # deliveries per second at most (over it: deferred, never dropped)
 
     @classmethod
     def of_webhook(cls, record: dict[str, Any]) -> Target:
@@ -63,6 +65,7 @@ class Target:
             scheme=signature.get("scheme", "standard-webhooks"),
             header=signature.get("header"),
             secret_name=record["secret_name"],
+            rate_limit=record.get("rate_limit"),
         )
 
     @property
@@ -79,7 +82,7 @@ class Handoff:
     delivery_id: str
     event_id: str
     wait_seconds: int
-    step: int  # index of the next ladder step
+    step: int  # index of the next ladder step (-1: a deferred first attempt, over the rate limit)
 
 
 class RetryScheduler(Protocol):
@@ -104,6 +107,7 @@ class DispatchReport:
     outcomes: Counter[str] = field(default_factory=Counter)
     handoffs: list[Handoff] = field(default_factory=list)
     results: list[AttemptResult] = field(default_factory=list)
+    deferred: int = 0
 
 
 def matches_filters(filters: dict[str, Any], data: dict[str, Any]) -> bool:
@@ -218,6 +222,10 @@ class Dispatcher:
         if not claimed:
             report.duplicates += 1
             return None
+        if not await self._io(self.within_rate_limit, target):
+            report.deferred += 1
+            await self._io(self._defer, event, target, delivery_id, report)
+            return None
         result = await self.attempt(event, target, delivery_id, attempt_number=0, trigger="initial", bodies=bodies)
         handoff = await self._io(self._after_first, event, target, delivery_id, result, retry)
         if handoff is not None:
@@ -241,6 +249,26 @@ class Dispatcher:
             assert self.scheduler is not None
             self.scheduler.schedule(handoff)
         return handoff
+
+    # ---- per-webhook rate limit -----------------------------------------------------------------------
+
+    def within_rate_limit(self, target: Target) -> bool:
+        """Take one of this second's slots of the webhook's rate limit (shared by every container)."""
+        if not target.rate_limit or not target.webhook_id:
+            return True
+        second = int(self.clock.now().timestamp())
+        return self.store.take_rate_slot(target.webhook_id, target.rate_limit, second)
+
+    def _defer(self, event: Event, target: Target, delivery_id: str, report: DispatchReport) -> None:
+        """Over the rate limit: the first attempt goes to the ladder, one second later (never dropped)."""
+        due = iso(self.clock.now() + timedelta(seconds=RATE_LIMIT_DEFER_SECONDS))
+        changes = {"status": "retrying", "next_attempt_at": due, "updated_at": iso(self.clock.now())}
+        self.store.update_delivery(target.tenant_id, target.webhook_id, delivery_id, changes)
+        handoff = Handoff(target.tenant_id, target.webhook_id, delivery_id, event.id, RATE_LIMIT_DEFER_SECONDS, -1)
+        report.handoffs.append(handoff)
+        if self.scheduler is not None:
+            self.scheduler.schedule(handoff)
+        metrics.add_metric(name="DeliveriesDeferred", unit=MetricUnit.Count, value=1)
 
     # ---- one attempt (any trigger) ------------------------------------------------------------------
 

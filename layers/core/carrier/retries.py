@@ -18,7 +18,7 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 
 from carrier.clock import Clock, SystemClock, iso, parse_iso
-from carrier.dispatch import Dispatcher, Target, event_from_record, metrics, run_once
+from carrier.dispatch import RATE_LIMIT_DEFER_SECONDS, Dispatcher, Target, event_from_record, metrics, run_once
 from carrier.errors import Conflict, InvalidInput, NotFound
 from carrier.models import SendResult
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY
@@ -74,12 +74,18 @@ class RetryService:
         if isinstance(loaded, str):
             return {**state, "outcome": ENDED, "reason": loaded}
         delivery, target, event = loaded
+        if not dispatcher.within_rate_limit(target):  # deferred again, without using a ladder step
+            return {**state, "outcome": RETRY, "wait_seconds": RATE_LIMIT_DEFER_SECONDS}
         owner = self._lock(tenant_id, webhook_id, delivery_id)
         if owner is None:  # a manual retry is sending right now: try again at this step a minute later
             return {**state, "outcome": RETRY, "wait_seconds": 60}
         try:
             result = await dispatcher.attempt(
-                event, target, delivery_id, attempt_number=int(delivery.get("attempt_count", 1)), trigger="retry"
+                event,
+                target,
+                delivery_id,
+                attempt_number=int(delivery.get("attempt_count", 0)),
+                trigger="initial" if step < 0 else "retry",
             )
             outcome = result.outcome.name
             next_step = step + 1

@@ -251,6 +251,23 @@ class Store:
             raise
         return _strip(result["Attributes"])
 
+    # ---- rate limits -------------------------------------------------------------------------------
+
+    def take_rate_slot(self, webhook_id: str, limit: int, second: int) -> bool:
+        """One conditional counter per webhook and second: True while fewer than `limit` were taken."""
+        try:
+            self.table.update_item(
+                Key={"pk": f"RATE#{webhook_id}", "sk": str(second)},
+                UpdateExpression="ADD taken :one SET expires_at = :expires",
+                ConditionExpression=Attr("taken").not_exists() | Attr("taken").lt(limit),
+                ExpressionAttributeValues={":one": 1, ":expires": second + 120},
+            )
+        except ClientError as exc:
+            if _is_condition_failure(exc):
+                return False
+            raise
+        return True
+
     # ---- per-tenant settings (callback signing) --------------------------------------------------
 
     def get_tenant_setting(self, tenant_id: str, name: str) -> dict[str, Any] | None:
