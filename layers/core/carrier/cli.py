@@ -148,6 +148,38 @@ def cmd_publish(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_deliveries_tail(args: argparse.Namespace) -> int:
+    """Follow a webhook's delivery log: one line per new attempt (like `stripe listen`)."""
+    import time
+
+    target = Target(args)
+    seen: dict[str, int] = {}
+    printed, first = 0, True
+    while True:
+        status, page = target.api("GET", f"/v1/webhooks/{args.webhook_id}/deliveries?limit=50")
+        if status != 200:
+            raise CliError(f"API answered {status}: {page}")
+        for delivery in reversed(page["deliveries"]):
+            known = seen.get(delivery["delivery_id"])
+            seen[delivery["delivery_id"]] = delivery["attempts"]
+            if (first and not args.history) or known == delivery["attempts"]:
+                continue
+            if args.output == "json":
+                print(json.dumps(delivery), flush=True)
+            else:
+                print(
+                    f"{delivery.get('timestamp') or delivery['created_at']}  {delivery['delivery_id']}  "
+                    f"{delivery['event_type']:<24} {delivery['status']:<10} {delivery.get('status_code') or '-':>4}  "
+                    f"{delivery.get('response_time_ms') or 0:>5} ms  attempt {delivery['attempts']}",
+                    flush=True,
+                )
+            printed += 1
+            if args.count and printed >= args.count:
+                return 0
+        first = False
+        time.sleep(args.interval)
+
+
 def progress_bar(done: int, total: int, width: int = 30) -> None:
     filled = int(width * done / total) if total else width
     print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
@@ -260,6 +292,16 @@ def build_parser() -> argparse.ArgumentParser:
     wh_list = webhooks.add_parser("list", parents=[common])
     wh_list.add_argument("--limit", type=int, default=100)
     wh_list.set_defaults(func=cmd_webhooks_list)
+
+    tail = commands.add_parser("deliveries", help="a webhook's delivery log").add_subparsers(
+        dest="action", required=True
+    )
+    follow = tail.add_parser("tail", parents=[common], help="follow new attempts of a webhook (Ctrl-C stops)")
+    follow.add_argument("webhook_id")
+    follow.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
+    follow.add_argument("--history", action="store_true", help="print the latest deliveries first")
+    follow.add_argument("--count", type=int, default=0, help="stop after this many lines")
+    follow.set_defaults(func=cmd_deliveries_tail)
 
     publish = commands.add_parser(
         "publish", parents=[common], help="publish an event through the API (POST /v1/events)"
