@@ -1,0 +1,36 @@
+"""What operators rely on in template.yaml (it also passes `sam validate --lint` in `make lint`)."""
+
+from tests.support import template
+
+# Actions with no resource-level permissions: "*" is the only resource AWS accepts for them.
+STAR_ONLY_ACTIONS = {"logs:", "xray:"}
+
+
+def resources_of(kind: str) -> dict:
+    return {k: v for k, v in template()["Resources"].items() if v["Type"] == kind}
+
+
+def test_operations_resources() -> None:
+    assert len(resources_of("AWS::CloudWatch::Dashboard")) == 1
+    alarms = resources_of("AWS::CloudWatch::Alarm")
+    assert len(alarms) >= 4
+    assert all("AlarmActions" in a["Properties"] for a in alarms.values())
+    assert len(resources_of("AWS::Logs::QueryDefinition")) >= 3
+    for group in resources_of("AWS::Logs::LogGroup").values():
+        assert group["Properties"]["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+
+
+def test_no_iam_statement_grants_star_where_an_arn_can_be_named() -> None:
+    for name, resource in template()["Resources"].items():
+        for policy in resource.get("Properties", {}).get("Policies", []) or []:
+            for statement in policy.get("Statement", []) if isinstance(policy, dict) else []:
+                if statement.get("Resource") == "*":
+                    actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+                    assert all(a.startswith(tuple(STAR_ONLY_ACTIONS)) for a in actions), (name, statement)
+
+
+def test_functions_run_python_311_on_arm64_with_the_layer() -> None:
+    function = template()["Globals"]["Function"]
+    assert function["Runtime"] == "python3.11" and function["Architectures"] == ["arm64"]
+    assert function["Layers"] == [{"Ref": "CoreLayer"}]
+    assert template()["Parameters"]["AllowPrivateTargets"]["Default"] == "false"
