@@ -43,3 +43,12 @@ def test_publish_list_and_tail(stack: Stack, tenant: Tenant) -> None:
         )
     delivery = json.loads(line)
     assert delivery["event_id"] == published["id"] and delivery["event_type"] == "model.trained"
+
+
+def test_recover_with_progress(stack: Stack, tenant: Tenant) -> None:
+    with Receiver() as receiver:
+        hook = tenant.create(receiver.url)
+        out = carrier(
+            stack, tenant, "deliveries", "recover", hook["id"], "--since", "2026-01-01T00:00:00Z", "--output", "json"
+        )
+    assert json.loads(out[out.index("{") :])["recovered"] == 0

@@ -180,6 +180,24 @@ def cmd_deliveries_tail(args: argparse.Namespace) -> int:
         time.sleep(args.interval)
 
 
+def cmd_deliveries_recover(args: argparse.Namespace) -> int:
+    """Re-send every failed or exhausted delivery since a time, 100 per API call, with a progress line."""
+    target = Target(args)
+    totals = {"recovered": 0, "delivered": 0, "failed": 0, "skipped": 0}
+    while True:
+        status, answer = target.api("POST", f"/v1/webhooks/{args.webhook_id}/recover", {"since": args.since})
+        if status != 200:
+            raise CliError(f"API answered {status}: {answer}")
+        for key in totals:
+            totals[key] += answer.get(key, 0)
+        progress_bar(totals["recovered"], totals["recovered"] + (100 if answer["has_more"] else 0))
+        if not answer["has_more"]:
+            break
+    print()
+    emit(args, totals, [tuple(totals), tuple(str(v) for v in totals.values())])
+    return 0
+
+
 def progress_bar(done: int, total: int, width: int = 30) -> None:
     filled = int(width * done / total) if total else width
     print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
@@ -302,6 +320,10 @@ def build_parser() -> argparse.ArgumentParser:
     follow.add_argument("--history", action="store_true", help="print the latest deliveries first")
     follow.add_argument("--count", type=int, default=0, help="stop after this many lines")
     follow.set_defaults(func=cmd_deliveries_tail)
+    recover = tail.add_parser("recover", parents=[common], help="re-send failed and exhausted deliveries since a time")
+    recover.add_argument("webhook_id")
+    recover.add_argument("--since", required=True, help="ISO 8601 time, e.g. 2026-01-01T00:00:00Z")
+    recover.set_defaults(func=cmd_deliveries_recover)
 
     publish = commands.add_parser(
         "publish", parents=[common], help="publish an event through the API (POST /v1/events)"
