@@ -13,6 +13,7 @@ from carrier.catalog import get_catalog
 from carrier.clock import Clock, SystemClock, iso
 from carrier.errors import InvalidInput, PayloadTooLarge
 from carrier.formats import Event
+from carrier.models import check_event_type
 from carrier.netguard import UrlRejected, check_url
 
 MAX_EVENT_BYTES = 256 * 1024  # EventBridge's PutEvents entry limit
@@ -37,9 +38,7 @@ class PublishRequest(BaseModel):
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str) -> str:
-        if value not in get_catalog():
-            raise ValueError(f"unknown event type {value!r}; GET /v1/event-types lists the valid ones")
-        return value
+        return check_event_type(value)
 
     @field_validator("id")
     @classmethod

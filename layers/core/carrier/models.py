@@ -100,6 +100,13 @@ def secret_for_signature(value: str | None, info: ValidationInfo, default: Signa
     return value if value is None else check_secret(value, scheme)
 
 
+def check_event_type(value: str) -> str:
+    """One event type (not a pattern) of the catalog."""
+    if value not in get_catalog():
+        raise ValueError(f"unknown event type {value!r}; GET /v1/event-types lists the valid ones")
+    return value
+
+
 def _check_events(events: list[str]) -> list[str]:
     if len(set(events)) != len(events):
         dupes = sorted({e for e in events if events.count(e) > 1})
@@ -361,9 +368,7 @@ class TestRequest(Strict):
     @field_validator("event_type")
     @classmethod
     def _known(cls, value: str) -> str:
-        if value not in get_catalog():
-            raise ValueError(f"unknown event type {value!r}; GET /v1/event-types lists the valid ones")
-        return value
+        return check_event_type(value)
 
 
 class SendResult(BaseModel):

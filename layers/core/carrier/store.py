@@ -16,7 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from decimal import Decimal
 from typing import Any
 
@@ -53,6 +53,17 @@ def _is_condition_failure(exc: ClientError) -> bool:
         "ConditionalCheckFailedException",
         "TransactionCanceledException",
     )
+
+
+def _applied(write: Callable[[], Any]) -> bool:
+    """Run a conditional write; False when its condition refused it (any other error is raised)."""
+    try:
+        write()
+    except ClientError as exc:
+        if _is_condition_failure(exc):
+            return False
+        raise
+    return True
 
 
 def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
@@ -255,18 +266,14 @@ class Store:
 
     def take_rate_slot(self, webhook_id: str, limit: int, second: int) -> bool:
         """One conditional counter per webhook and second: True while fewer than `limit` were taken."""
-        try:
-            self.table.update_item(
+        return _applied(
+            lambda: self.table.update_item(
                 Key={"pk": f"RATE#{webhook_id}", "sk": str(second)},
                 UpdateExpression="ADD taken :one SET expires_at = :expires",
                 ConditionExpression=Attr("taken").not_exists() | Attr("taken").lt(limit),
                 ExpressionAttributeValues={":one": 1, ":expires": second + 120},
             )
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-        return True
+        )
 
     # ---- per-tenant settings (callback signing) --------------------------------------------------
 
@@ -287,13 +294,7 @@ class Store:
     def put_event(self, record: dict[str, Any]) -> bool:
         """Store an event once; False when it was stored before (a duplicate publish or redelivery)."""
         item = {"pk": f"EVENT#{record['tenant_id']}#{record['id']}", "sk": "EVENT", **record}
-        try:
-            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-        return True
+        return _applied(lambda: self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)"))
 
     def get_event(self, tenant_id: str, event_id: str) -> dict[str, Any] | None:
         item = self.table.get_item(Key={"pk": f"EVENT#{tenant_id}#{event_id}", "sk": "EVENT"}).get("Item")
@@ -308,17 +309,13 @@ class Store:
             "lsi1": f"{record['created_at']}#{did}",
             **record,
         }
-        try:
-            self.table.put_item(
+        return _applied(
+            lambda: self.table.put_item(
                 Item=item,
                 ConditionExpression=Attr("pk").not_exists()
                 | (Attr("status").eq("pending") & Attr("claimed_at").lt(stale_before)),
             )
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-        return True
+        )
 
     def record_attempt(
         self,
@@ -376,37 +373,29 @@ class Store:
         condition: Any = Attr("pk").exists()
         if expected_status:
             condition = condition & Attr("status").eq(expected_status)
-        try:
-            self.table.update_item(
+        return _applied(
+            lambda: self.table.update_item(
                 Key={"pk": self._owner(tenant_id, webhook_id), "sk": f"DLV#{delivery_id}"},
                 UpdateExpression="SET " + ", ".join(f"#c{i} = :c{i}" for i in range(len(changes))),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ConditionExpression=condition,
             )
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-        return True
+        )
 
     def acquire_delivery_lock(
         self, tenant_id: str, webhook_id: str | None, delivery_id: str, owner: str, until: str, now: str
     ) -> bool:
         """At most one attempt of a delivery at a time (ladder and manual retries); expires at `until`."""
-        try:
-            self.table.update_item(
+        return _applied(
+            lambda: self.table.update_item(
                 Key={"pk": self._owner(tenant_id, webhook_id), "sk": f"DLV#{delivery_id}"},
                 UpdateExpression="SET lock_owner = :owner, lock_until = :until",
                 ConditionExpression=Attr("pk").exists()
                 & (Attr("lock_until").not_exists() | Attr("lock_until").lt(now)),
                 ExpressionAttributeValues={":owner": owner, ":until": until},
             )
-        except ClientError as exc:
-            if _is_condition_failure(exc):
-                return False
-            raise
-        return True
+        )
 
     def release_delivery_lock(self, tenant_id: str, webhook_id: str | None, delivery_id: str, owner: str) -> None:
         try:
