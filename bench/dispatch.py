@@ -25,6 +25,7 @@ from typing import Any
 ROOT = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core")]
 os.environ.setdefault("POWERTOOLS_SERVICE_NAME", "carrier-bench")
+os.environ.setdefault("POWERTOOLS_METRICS_NAMESPACE", "CarrierBench")
 logging.disable(logging.INFO)
 
 import aiohttp  # noqa: E402

@@ -44,6 +44,11 @@ async def record_handler(record: SQSRecord) -> dict[str, Any]:
     report = await runtime.dispatcher().dispatch(event, extra_targets)
     for outcome, count in report.outcomes.items():
         metrics.add_metric(name=f"Deliveries_{outcome}", unit=MetricUnit.Count, value=count)
+    if report.results:  # one value per event (not per attempt): the slowest receiver of this event
+        slowest = max(result.result.elapsed_ms for result in report.results)
+        metrics.add_metric(name="AttemptLatency", unit=MetricUnit.Milliseconds, value=slowest)
+    if report.deferred:
+        metrics.add_metric(name="DeliveriesDeferred", unit=MetricUnit.Count, value=report.deferred)
     if report.skipped_disabled:
         metrics.add_metric(name="DeliveriesSkippedDisabled", unit=MetricUnit.Count, value=report.skipped_disabled)
     if report.duplicates:

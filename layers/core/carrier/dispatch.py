@@ -198,6 +198,7 @@ class Dispatcher:
         self, event: Event, target: Target, bodies: BodyCache, report: DispatchReport, retry: bool
     ) -> AttemptResult | None:
         now = self.clock.now()
+        stamp = iso(now)
         delivery_id = ids.delivery_id(event.tenant_id, event.id, target.key)
         record = {
             "delivery_id": delivery_id,
@@ -206,9 +207,9 @@ class Dispatcher:
             "event_id": event.id,
             "event_type": event.type,
             "status": "pending",
-            "created_at": iso(now),
-            "updated_at": iso(now),
-            "claimed_at": iso(now),
+            "created_at": stamp,
+            "updated_at": stamp,
+            "claimed_at": stamp,
             "expires_at": self._expiry(now),
             "attempt_count": 0,
             "attempts": [],
@@ -268,7 +269,6 @@ class Dispatcher:
         report.handoffs.append(handoff)
         if self.scheduler is not None:
             self.scheduler.schedule(handoff)
-        metrics.add_metric(name="DeliveriesDeferred", unit=MetricUnit.Count, value=1)
 
     # ---- one attempt (any trigger) ------------------------------------------------------------------
 
@@ -349,8 +349,6 @@ class Dispatcher:
         if result.outcome.name == GONE:
             webhook_changes.update(status="disabled", disabled_reason="the receiver answered 410 Gone", disabled_at=now)
             metrics.add_metric(name="WebhooksDisabled", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="DeliveryAttempts", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="AttemptLatency", unit=MetricUnit.Milliseconds, value=http.elapsed_ms)
         self.store.record_attempt(
             target.tenant_id, target.webhook_id, delivery_id, result.attempt, changes, webhook_changes
         )

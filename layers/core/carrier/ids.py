@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import re
 import secrets
@@ -36,7 +35,7 @@ def event_id() -> str:
 def delivery_id(tenant_id: str, event_id: str, target: str) -> str:
     """Derived from (tenant, event, webhook or callback URL): the same event delivers once per target."""
     digest = hashlib.sha256(f"{tenant_id}\x00{event_id}\x00{target}".encode()).digest()
-    return "del_" + base64.b32encode(digest[:16]).decode().rstrip("=").lower()
+    return "del_" + digest[:13].hex()
 
 
 ID_PATTERNS = {

@@ -93,6 +93,7 @@ class Transport:
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=None),
                 auto_decompress=False,
+                cookie_jar=aiohttp.DummyCookieJar(),  # a receiver's cookies never travel to another
                 skip_auto_headers=("Accept-Encoding",),
             )
             self._loop = loop
