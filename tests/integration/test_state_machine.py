@@ -5,68 +5,29 @@ The attempt function is scripted (moto's Lambda answers from a queue); every pat
 
 from __future__ import annotations
 
-import io
 import json
 import time
-import zipfile
 from typing import Any
 
-import boto3
 import pytest
 from moto import mock_aws
-from moto.moto_api._internal.models import moto_api_backend
 
 from carrier.retries import TRANSITIONS
+from carrier_local.sfn import INTERPRETER_CONFIG, create_machine, script
+from carrier_local.sfn import run as sfn_run
 from tests.support import ROOT, template
 
-ACCOUNT, REGION = "123456789012", "us-east-1"
 IDS = {"tenant_id": "t1", "webhook_id": "wh_1", "delivery_id": "del_1", "event_id": "evt_1"}
-
-
-def definition(function_arn: str) -> str:
-    ladder = template()["Parameters"]["RetryLadder"]["Default"]
-    text = (ROOT / "statemachines" / "retry.asl.json").read_text()
-    return text.replace("${AttemptFunctionArn}", function_arn).replace("${RetryLadder}", ladder)
 
 
 @pytest.fixture
 def machine(env: dict[str, str]) -> Any:
-    config = {"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
-    with mock_aws(config=config):
-        iam = boto3.client("iam")
-        role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
-        archive = io.BytesIO()
-        with zipfile.ZipFile(archive, "w") as z:
-            z.writestr("app.py", "def handler(e, c): return e\n")
-        function = boto3.client("lambda").create_function(
-            FunctionName="attempt",
-            Runtime="python3.11",
-            Role=role,
-            Handler="app.handler",
-            Code={"ZipFile": archive.getvalue()},
-        )["FunctionArn"]
-        sfn = boto3.client("stepfunctions")
-        arn = sfn.create_state_machine(name="ladder", definition=definition(function), roleArn=role)["stateMachineArn"]
-        yield sfn, arn
+    with mock_aws(config=INTERPRETER_CONFIG):
+        yield create_machine()
 
 
-def script(*states: dict[str, Any]) -> None:
-    """The attempt function's answers, in order."""
-    for state in states:
-        moto_api_backend.set_lambda_simple_result(result=json.dumps(state), account_id=ACCOUNT, region=REGION)
-
-
-def run(sfn: Any, arn: str, name: str) -> tuple[str, list[dict[str, Any]], dict]:
-    execution = sfn.start_execution(
-        stateMachineArn=arn, name=name, input=json.dumps({**IDS, "step": 0, "wait_seconds": 0})
-    )["executionArn"]
-    deadline = time.monotonic() + 30
-    while (described := sfn.describe_execution(executionArn=execution))["status"] == "RUNNING":
-        assert time.monotonic() < deadline, "the execution did not end"
-        time.sleep(0.05)
-    history = sfn.get_execution_history(executionArn=execution)["events"]
-    entered = [e["stateEnteredEventDetails"]["name"] for e in history if "stateEnteredEventDetails" in e]
-    return described["status"], entered, described
+def run(sfn: Any, arn: str, name: str) -> tuple[str, list[str], dict]:
+    return sfn_run(sfn, arn, name, {**IDS, "step": 0, "wait_seconds": 0})
 
 
 def state(outcome: str, step: int = 0) -> dict[str, Any]:
