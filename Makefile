@@ -42,7 +42,7 @@ deploy: build
 	$(BIN)/sam deploy $(if $(CONFIG_ENV),--config-env $(CONFIG_ENV),--guided)
 
 bench: $(STAMP)
-	$(BIN)/python bench/dispatch.py
+	$(BIN)/python bench/run.py
 
 clean:
 	rm -rf $(VENV) .aws-sam .pytest_cache .mypy_cache .ruff_cache

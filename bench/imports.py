@@ -24,10 +24,15 @@ spec.loader.exec_module(module)
 
 
 def _time(body: str) -> float:
-    env = {"PYTHONPATH": str(ROOT / "layers" / "core"), "POWERTOOLS_SERVICE_NAME": "carrier",
-           "POWERTOOLS_METRICS_NAMESPACE": "Carrier", "PATH": "/usr/bin:/bin"}
-    out = subprocess.run([sys.executable, "-c", PROBE.format(body=body)], capture_output=True, text=True, env=env,
-                         check=True, cwd=ROOT).stdout
+    env = {
+        "PYTHONPATH": str(ROOT / "layers" / "core"),
+        "POWERTOOLS_SERVICE_NAME": "carrier",
+        "POWERTOOLS_METRICS_NAMESPACE": "Carrier",
+        "PATH": "/usr/bin:/bin",
+    }
+    out = subprocess.run(
+        [sys.executable, "-c", PROBE.format(body=body)], capture_output=True, text=True, env=env, check=True, cwd=ROOT
+    ).stdout
     return float(out.strip().splitlines()[-1]) * 1000
 
 
