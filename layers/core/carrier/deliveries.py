@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from carrier import ids
 from carrier.catalog import get_catalog
@@ -15,9 +15,11 @@ from carrier.models import DeliveryDetail, DeliveryList, SendResult, TestRequest
 from carrier.outcomes import DELIVERED
 from carrier.settings import Settings
 from carrier.store import Store
-from carrier.transport import Transport
 from carrier.vault import Vault
 from carrier.webhooks import WebhookService
+
+if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
+    from carrier.transport import Transport
 
 
 class DeliveryService:

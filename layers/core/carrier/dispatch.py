@@ -14,7 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http import HTTPStatus
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -28,9 +28,11 @@ from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify
 from carrier.settings import Settings
 from carrier.signing import SignInput, base_headers, sign
 from carrier.store import Store
-from carrier.transport import HttpResult, Transport
 from carrier.vault import Vault, active_keys
 from carrier.webhooks import filters_of
+
+if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
+    from carrier.transport import HttpResult, Transport
 
 logger = Logger()
 metrics = Metrics()  # flushed by the handler's @metrics.log_metrics (one EMF document per invocation)
@@ -399,6 +401,8 @@ INTERACTIVE_TIMEOUT_SECONDS = 10.0
 
 
 def fresh_transport(settings: Settings, interactive: bool = False) -> Transport:
+    from carrier.transport import Transport
+
     timeout = settings.http_timeout_seconds
     if interactive:
         timeout = min(timeout, INTERACTIVE_TIMEOUT_SECONDS)

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from typing import TYPE_CHECKING
 
-from carrier.transport import HttpResult
+if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
+    from carrier.transport import HttpResult
+
 
 DELIVERED, RETRY, GONE, BLOCKED = "delivered", "retry", "gone", "blocked"
 

@@ -12,7 +12,7 @@ import contextlib
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
@@ -24,8 +24,10 @@ from carrier.models import SendResult
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY
 from carrier.settings import Settings
 from carrier.store import Store
-from carrier.transport import Transport
 from carrier.vault import Vault
+
+if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
+    from carrier.transport import Transport
 
 logger = Logger()
 
