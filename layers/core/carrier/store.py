@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import contextlib
 import json
 from collections.abc import Callable, Iterator
 from decimal import Decimal
@@ -53,6 +54,14 @@ def _is_condition_failure(exc: ClientError) -> bool:
         "ConditionalCheckFailedException",
         "TransactionCanceledException",
     )
+
+
+def _assignments(changes: dict[str, Any]) -> tuple[list[str], dict[str, str], dict[str, Any]]:
+    """`#cN = :cN` clauses with their names and values, for an UpdateExpression's SET."""
+    clauses = [f"#c{i} = :c{i}" for i in range(len(changes))]
+    names = {f"#c{i}": name for i, name in enumerate(changes)}
+    values = {f":c{i}": value for i, value in enumerate(changes.values())}
+    return clauses, names, values
 
 
 def _applied(write: Callable[[], Any]) -> bool:
@@ -227,9 +236,8 @@ class Store:
         self, tenant_id: str, webhook_id: str, changes: dict[str, Any], remove: tuple[str, ...] = ()
     ) -> dict[str, Any]:
         """Set (and remove) fields of an existing webhook; returns the new record."""
-        names = {f"#f{i}": name for i, name in enumerate(changes)}
-        values = {f":v{i}": value for i, value in enumerate(changes.values())}
-        expression = "SET " + ", ".join(f"#f{i} = :v{i}" for i in range(len(changes)))
+        clauses, names, values = _assignments(changes)
+        expression = "SET " + ", ".join(clauses)
         if remove:
             removed = {f"#r{i}": name for i, name in enumerate(remove)}
             names.update(removed)
@@ -327,38 +335,21 @@ class Store:
         webhook_changes: dict[str, Any] | None = None,
     ) -> None:
         """Append an attempt and set the delivery's fields, then the webhook's."""
-        names = {"#attempts": "attempts", "#count": "attempt_count"}
-        values: dict[str, Any] = {":attempt": [attempt], ":empty": [], ":one": 1}
-        sets = ["#attempts = list_append(if_not_exists(#attempts, :empty), :attempt)"]
-        for i, (name, value) in enumerate(changes.items()):
-            names[f"#c{i}"] = name
-            values[f":c{i}"] = value
-            sets.append(f"#c{i} = :c{i}")
-        delivery_update = {
-            "TableName": self.table_name,
-            "Key": {"pk": self._owner(tenant_id, webhook_id), "sk": f"DLV#{delivery_id}"},
-            "UpdateExpression": "SET " + ", ".join(sets) + " ADD #count :one",
-            "ExpressionAttributeNames": names,
-            "ExpressionAttributeValues": values,
-        }
-        self.client.update_item(**delivery_update)
+        clauses, names, values = _assignments(changes)
+        self.table.update_item(
+            Key={"pk": self._owner(tenant_id, webhook_id), "sk": f"DLV#{delivery_id}"},
+            UpdateExpression="SET #attempts = list_append(if_not_exists(#attempts, :empty), :attempt), "
+            + ", ".join(clauses)
+            + " ADD #count :one",
+            ExpressionAttributeNames={**names, "#attempts": "attempts", "#count": "attempt_count"},
+            ExpressionAttributeValues={**values, ":attempt": [attempt], ":empty": [], ":one": 1},
+        )
         if not webhook_id or not webhook_changes:
             return
         # The webhook's last_call / last_error follow in their own write: a transaction would cost twice the
         # write units, and the delivery (written first) is the record of truth if this one fails.
-        names_w = {f"#w{i}": name for i, name in enumerate(webhook_changes)}
-        try:
-            self.client.update_item(
-                TableName=self.table_name,
-                Key={"pk": f"TENANT#{tenant_id}", "sk": f"WH#{webhook_id}"},
-                UpdateExpression="SET " + ", ".join(f"{name} = :w{i}" for i, name in enumerate(names_w)),
-                ExpressionAttributeNames=names_w,
-                ExpressionAttributeValues={f":w{i}": v for i, v in enumerate(webhook_changes.values())},
-                ConditionExpression="attribute_exists(pk)",
-            )
-        except ClientError as exc:
-            if not _is_condition_failure(exc):
-                raise  # (a condition failure means the webhook was deleted meanwhile: nothing to update)
+        with contextlib.suppress(NotFound):  # the webhook was deleted meanwhile: nothing to update
+            self.update_webhook(tenant_id, webhook_id, webhook_changes)
 
     def update_delivery(
         self,
@@ -368,15 +359,14 @@ class Store:
         changes: dict[str, Any],
         expected_status: str | None = None,
     ) -> bool:
-        names = {f"#c{i}": name for i, name in enumerate(changes)}
-        values = {f":c{i}": value for i, value in enumerate(changes.values())}
+        clauses, names, values = _assignments(changes)
         condition: Any = Attr("pk").exists()
         if expected_status:
             condition = condition & Attr("status").eq(expected_status)
         return _applied(
             lambda: self.table.update_item(
                 Key={"pk": self._owner(tenant_id, webhook_id), "sk": f"DLV#{delivery_id}"},
-                UpdateExpression="SET " + ", ".join(f"#c{i} = :c{i}" for i in range(len(changes))),
+                UpdateExpression="SET " + ", ".join(clauses),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ConditionExpression=condition,
