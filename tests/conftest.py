@@ -8,6 +8,8 @@ import pytest
 
 from tests.support import template
 
+pytest_plugins = ["tests.stack"]  # the shared local-stack fixtures: stack, tenant
+
 TEST_ENV = {
     "AWS_DEFAULT_REGION": "us-east-1",
     "AWS_REGION": "us-east-1",

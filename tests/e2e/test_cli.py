@@ -7,7 +7,7 @@ import os
 import subprocess
 import sys
 
-from tests.e2e.conftest import Stack, Tenant
+from tests.stack import Stack, Tenant
 from tests.receiver import Receiver
 from tests.support import ROOT
 

@@ -11,7 +11,7 @@ import socket
 import threading
 from collections import Counter
 
-from tests.e2e.conftest import Stack, Tenant
+from tests.stack import Stack, Tenant
 from tests.receiver import Answer, Receiver
 
 WEBHOOKS, EVENTS = int(os.environ.get("CHAOS_WEBHOOKS", 40)), int(os.environ.get("CHAOS_EVENTS", 50))

@@ -7,7 +7,7 @@ import json
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from carrier.verify import verify
-from tests.e2e.conftest import Stack, Tenant
+from tests.stack import Stack, Tenant
 from tests.receiver import Receiver
 
 FORMATS = ["standard", "classic", "extended", "data"]

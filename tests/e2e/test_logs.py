@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from tests.e2e.conftest import Stack, Tenant
+from tests.stack import Stack, Tenant
 from tests.receiver import Answer, Receiver
 
 

@@ -6,7 +6,7 @@ import json
 import re
 import subprocess
 
-from tests.e2e.conftest import Stack
+from tests.stack import Stack
 from tests.receiver import Receiver
 from tests.support import ROOT
 

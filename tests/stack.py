@@ -1,4 +1,7 @@
-"""The local stack (`python -m carrier_local`) in a subprocess on a free port, driven over HTTP."""
+"""The local stack (`python -m carrier_local`) in a subprocess on a free port, driven over HTTP.
+
+A pytest plugin (registered in tests/conftest.py): the e2e, dashboard and security suites share one stack.
+"""
 
 from __future__ import annotations
 
