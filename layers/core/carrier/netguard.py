@@ -47,6 +47,11 @@ BLOCKED_NAMES = frozenset(
 # Legacy IPv4 spellings that inet_aton accepts: 2130706433, 0x7f.1, 0177.0.0.1, 127.1
 _LEGACY_V4 = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
 
+# A DNS name as a resolver is asked for it: ASCII labels (underscores occur in real names), optional root dot.
+_LABEL = r"(?!-)[a-z0-9_-]{1,63}(?<!-)"
+_HOST_NAME = re.compile(rf"^{_LABEL}(\.{_LABEL})*\.?$")
+MAX_HOST_LENGTH = 253
+
 
 def is_blocked(address: IPAddress) -> bool:
     """True for anything but a plain public unicast address."""
@@ -61,9 +66,29 @@ def is_blocked(address: IPAddress) -> bool:
     return any(address in net for net in _EXTRA_BLOCKED if net.version == address.version)
 
 
+def canonical_host(host: str) -> str:
+    """The host as the HTTP client connects to it: lower case, and non-ASCII names mapped as yarl maps them.
+
+    IDNA's UTS 46 mapping turns full-width digits, ideographic dots and look-alike letters into ASCII (full-width
+    '127.0.0.1' becomes 127.0.0.1, 'loca' + ROMAN NUMERAL FIFTY + 'host' becomes localhost), so every check runs on
+    the mapped form. Raises UnicodeError for a name IDNA refuses.
+    """
+    host = host.strip("[]")
+    if host.isascii():
+        return host.lower()
+    import idna  # a dependency of yarl (aiohttp's URL parser); loaded only for non-ASCII hosts
+
+    try:
+        return idna.encode(host, uts46=True).decode("ascii").lower()
+    except idna.IDNAError:
+        return host.encode("idna").decode("ascii").lower()  # yarl's own fallback
+
+
 def literal_address(host: str) -> IPAddress | None:
     """The address a host names literally, in any spelling a resolver would accept; None for a name."""
     host = host.strip("[]")
+    if "%" not in host:
+        host = host.rstrip(".")  # '127.0.0.1.' is still 127.0.0.1 to a resolver
     try:
         return ipaddress.ip_address(host)
     except ValueError:
@@ -101,16 +126,21 @@ def check_url(url: str, *, allow_private: bool, allow_http: bool) -> str:
         raise UrlRejected(f"url must use {' or '.join(allowed_schemes)}")
     if parts.username is not None or parts.password is not None or "@" in parts.netloc:
         raise UrlRejected("url must not contain credentials; use the headers field for an Authorization value")
-    host = parts.hostname
-    if not host:
+    if not parts.hostname:
         raise UrlRejected("url has no host")
+    try:
+        host = canonical_host(parts.hostname)
+    except UnicodeError as exc:
+        raise UrlRejected(f"url host is not a valid host name: {exc}") from exc
     if port == 0:
         raise UrlRejected("url port must be between 1 and 65535")
     if parts.fragment:
         raise UrlRejected("url must not contain a fragment")
+    address = literal_address(host)
+    if address is None and (len(host) > MAX_HOST_LENGTH or not _HOST_NAME.match(host)):
+        raise UrlRejected(f"url host {host!r} is not a valid host name or IP address")
     if allow_private:
         return url
-    address = literal_address(host)
     if address is not None and is_blocked(address):
         raise UrlRejected(f"url points to a private, loopback, link-local or reserved address ({address})")
     if address is None and is_blocked_name(host):

@@ -21,14 +21,15 @@ class Rule:
     needs_retry_after: bool = False
 
 
-# First matching rule wins.
+# First matching rule wins. A transport error outranks the status: a 2xx whose body then times out or breaks
+# off is not a complete answer, so it is retried (at least once), never counted as delivered.
 RULES: tuple[Rule, ...] = (
     Rule(BLOCKED, errors=frozenset({"blocked"})),
+    Rule(RETRY, errors=frozenset({"timeout", "connection", "tls", "invalid_response", "redirect"})),
     Rule(DELIVERED, statuses=range(200, 300)),
     Rule(GONE, statuses=frozenset({410})),
     Rule(RETRY, statuses=frozenset({429, 503}), needs_retry_after=True),
     Rule(RETRY, statuses=range(100, 600)),
-    Rule(RETRY, errors=frozenset({"timeout", "connection", "tls", "invalid_response"})),
 )
 
 

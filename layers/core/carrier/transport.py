@@ -15,10 +15,10 @@ import time
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
-from urllib.parse import urlsplit
 
 import aiohttp
 from aiohttp.abc import AbstractResolver, ResolveResult
+from yarl import URL
 
 from carrier.netguard import is_blocked, is_blocked_name, literal_address
 
@@ -35,7 +35,7 @@ class HttpResult:
     headers: dict[str, str] = field(default_factory=dict)
     body: bytes = b""
     elapsed_ms: int = 0
-    error_kind: str | None = None  # blocked | timeout | connection | tls | invalid_response
+    error_kind: str | None = None  # blocked | timeout | connection | tls | invalid_response | redirect
     error: str | None = None
 
 
@@ -106,10 +106,11 @@ class Transport:
             await self._session.close()
         self._session = None
 
-    def check_literal(self, url: str) -> None:
+    def check_literal(self, url: URL) -> None:
+        """Check the host aiohttp will connect to (yarl's IDNA-mapped form: full-width digits are ASCII by then)."""
         if self.allow_private:
             return
-        reason = _literal_block_reason(urlsplit(url).hostname or "")
+        reason = _literal_block_reason(url.host or "")
         if reason:
             raise BlockedDestination(reason)
 
@@ -120,9 +121,10 @@ class Transport:
         result = HttpResult()
         async with limit:
             try:
-                self.check_literal(url)
+                target = URL(url)  # parsed once: the URL checked is the URL connected to
+                self.check_literal(target)
                 async with asyncio.timeout(self.timeout):
-                    await self._exchange(session, url, body, headers, result)
+                    await self._exchange(session, target, body, headers, result)
             except BlockedDestination as exc:
                 result.error_kind, result.error = "blocked", str(exc)
             except TimeoutError:
@@ -139,11 +141,15 @@ class Transport:
         return result
 
     async def _exchange(
-        self, session: aiohttp.ClientSession, url: str, body: bytes, headers: dict[str, str], result: HttpResult
+        self, session: aiohttp.ClientSession, url: URL, body: bytes, headers: dict[str, str], result: HttpResult
     ) -> None:
         async with session.post(url, data=body, headers=headers, allow_redirects=False) as response:
             result.status = response.status
             result.headers = {k: v for k, v in response.headers.items() if k.lower() in _KEPT_HEADERS}
+            if response.status in _REDIRECTS:
+                location = response.headers.get("Location", "")[:LOCATION_EXCERPT]
+                result.error_kind = "redirect"
+                result.error = f"the receiver redirected (HTTP {response.status}) to {location!r}; not followed"
             chunks: list[bytes] = []
             size = 0
             while size < MAX_BODY:
@@ -166,6 +172,8 @@ def _literal_block_reason(host: str) -> str | None:
 
 
 _KEPT_HEADERS = frozenset({"retry-after", "content-type", "location"})
+_REDIRECTS = range(300, 400)  # never followed: the attempt fails, naming where the receiver pointed
+LOCATION_EXCERPT = 200
 
 
 def _dns_failure(exc: Any) -> tuple[str, str]:
