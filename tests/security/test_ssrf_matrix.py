@@ -31,9 +31,9 @@ from carrier.models import WebhookCreate
 from carrier.netguard import UrlRejected, check_url
 from carrier.scheduling import RecordingScheduler
 from carrier.transport import GuardedResolver, HttpResult, Transport
-from tests.conftest import TEST_ENV, table_properties
 from tests.pipeline import bus_event, dispatch
 from tests.resolver import FakeResolver
+from tests.security.mocked import moto_env
 from tests.security.rawserver import RawServer, answer
 from tests.support import call_api
 
@@ -275,20 +275,8 @@ def assert_not_reached(listener: Listener, before: int, result: HttpResult, item
 def api() -> Iterator[dict[str, str]]:
     """The real API on moto (one per class: nothing is ever stored, so rows cannot leak into each other), with
     production settings except plain http, so only the address is judged."""
-    from moto import mock_aws
-
-    env = {**TEST_ENV, "ALLOW_HTTP_TARGETS": "true"}
-    with pytest.MonkeyPatch.context() as patch:
-        for key in ("AWS_ENDPOINT_URL", "AWS_PROFILE"):
-            patch.delenv(key, raising=False)
-        for key, value in env.items():
-            patch.setenv(key, value)
-        runtime.reset()
-        with mock_aws():
-            boto3.client("dynamodb").create_table(**table_properties(env["TABLE_NAME"]))
-            boto3.client("events").create_event_bus(Name=env["EVENT_BUS_NAME"])
-            yield env
-        runtime.reset()
+    with moto_env(ALLOW_HTTP_TARGETS="true") as env:
+        yield env
 
 
 class TestCreation:
