@@ -5,9 +5,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export SAM_CLI_TELEMETRY := 0
+# The dashboard tests drive Debian's Chromium through Playwright (Playwright never downloads a browser here).
+export CHROMIUM ?= /usr/bin/chromium
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv local test lint build deploy bench clean
+.PHONY: venv browser local test lint build deploy bench clean
 
 venv: $(STAMP)
 
@@ -22,8 +25,14 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 local: $(STAMP)
 	$(BIN)/python -m carrier_local
 
-## make test: unit, integration (moto) and e2e (local stack over HTTP) tests
-test: $(STAMP)
+## make browser: Chromium from Debian's packages, once (without apt-get the dashboard tests are skipped, not in CI)
+browser:
+	@test -x "$(CHROMIUM)" || { command -v apt-get >/dev/null || { echo "no apt-get: install Chromium, set CHROMIUM=/path"; exit 0; }; \
+	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
+	  || { $(SUDO) apt-get update -q >/dev/null && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }
+
+## make test: unit, integration (moto), e2e (local stack over HTTP), dashboard (Chromium) and security tests
+test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## make lint: ruff, mypy, sam validate --lint, sam build

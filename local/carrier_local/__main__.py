@@ -101,6 +101,7 @@ def banner(state: dict[str, Any], startup_seconds: float) -> str:
             "",
             f"  Carrier local stack (started in {startup_seconds:.1f}s)",
             f"  API       {state['api_url']}",
+            f"  Dashboard {state['api_url']}/dashboard   (paste the API key below)",
             f"  Docs      {state['api_url']}/docs",
             f"  API key   {state['api_key']}   (tenant {state['tenant_id']!r})",
             f"  AWS       {state['aws_endpoint_url']}   (moto; bus {state['event_bus_name']})",

@@ -7,8 +7,8 @@ import os
 import subprocess
 import sys
 
-from tests.stack import Stack, Tenant
 from tests.receiver import Receiver
+from tests.stack import Stack, Tenant
 from tests.support import ROOT
 
 

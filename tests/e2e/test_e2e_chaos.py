@@ -11,8 +11,8 @@ import socket
 import threading
 from collections import Counter
 
-from tests.stack import Stack, Tenant
 from tests.receiver import Answer, Receiver
+from tests.stack import Stack, Tenant
 
 WEBHOOKS, EVENTS = int(os.environ.get("CHAOS_WEBHOOKS", 40)), int(os.environ.get("CHAOS_EVENTS", 50))
 TERMINAL = {"delivered", "exhausted", "failed"}

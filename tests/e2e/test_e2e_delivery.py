@@ -7,8 +7,8 @@ import json
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from carrier.verify import verify
-from tests.stack import Stack, Tenant
 from tests.receiver import Receiver
+from tests.stack import Stack, Tenant
 
 FORMATS = ["standard", "classic", "extended", "data"]
 SCHEMES = ["standard-webhooks", "hmac-sha256-hex", "hmac-sha256-base64", "github"]

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
-from tests.stack import Stack, Tenant
 from tests.receiver import Answer, Receiver
+from tests.stack import Stack, Tenant
 
 TERMINAL = {"delivered", "exhausted", "failed"}
 

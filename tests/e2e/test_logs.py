@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from tests.stack import Stack, Tenant
 from tests.receiver import Answer, Receiver
+from tests.stack import Stack, Tenant
 
 
 def log_records(stack: Stack) -> list[dict]:

@@ -6,8 +6,8 @@ import json
 import re
 import subprocess
 
-from tests.stack import Stack
 from tests.receiver import Receiver
+from tests.stack import Stack
 from tests.support import ROOT
 
 
