@@ -32,7 +32,9 @@ def browser() -> Iterator[Any]:
         if os.environ.get("CI"):
             pytest.fail(f"{CHROMIUM} is missing: `make browser` installs Debian's chromium")
         pytest.skip(f"no Chromium at {CHROMIUM} (`make browser` installs it; CHROMIUM=/path picks another)")
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=15_000)  # a bound on a hang on a loaded CI machine, not a timing assertion
 
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)

@@ -270,3 +270,18 @@ def test_phone_width_and_keyboard_only(dashboard: Dashboard) -> None:
         board.heading("On the phone")
         assert page.evaluate("document.documentElement.scrollWidth") <= 360
         board.screenshot("phone")
+
+
+def test_deliveries_arrive_on_the_open_log_without_a_reload(dashboard: Dashboard) -> None:
+    """The README's promise: with the dashboard open on `make local`, published events show up by themselves."""
+    board, page = dashboard, dashboard.page
+    with Receiver() as receiver:
+        hook = board.tenant.create(receiver.url, events=["detection.complete"], description="Live")
+        board.sign_in()
+        page.get_by_role("link", name=hook["url"]).click()
+        board.heading("Live")
+        expect(page.get_by_text("No deliveries yet")).to_be_visible()
+        board.tenant.publish("detection.complete", {"detection_id": "d-1"})
+        expect(log_rows(board)).to_have_count(1)
+        expect(log_rows(board).first).to_contain_text("delivered")
+        assert len(receiver.requests) == 1
