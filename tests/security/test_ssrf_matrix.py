@@ -386,7 +386,7 @@ PUBLIC_STAND_IN = "127.0.0.2"  # plays a public internet address (the guard is t
 
 
 @pytest.fixture
-def public_stand_in(monkeypatch: pytest.MonkeyPatch) -> str:
+def public_stand_in(monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     real = transport.is_blocked
     stand_in = ipaddress.ip_address(PUBLIC_STAND_IN)
     monkeypatch.setattr(transport, "is_blocked", lambda address: address != stand_in and real(address))
@@ -397,7 +397,7 @@ def public_stand_in(monkeypatch: pytest.MonkeyPatch) -> str:
         probe.close()
     except OSError:
         pytest.skip(f"{PUBLIC_STAND_IN} is not a local address here")
-    yield PUBLIC_STAND_IN  # type: ignore[misc]
+    yield PUBLIC_STAND_IN
     transport._literal_block_reason.cache_clear()
 
 
