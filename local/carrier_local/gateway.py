@@ -638,6 +638,12 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if self.command != "HEAD" and response.body:
             self.wfile.write(response.body)
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Errors of the HTTP layer itself (a request line over 64 KB, a malformed request) in JSON, as API
+        Gateway answers them, never http.server's HTML page."""
+        self.close_connection = True
+        self._send(json_response(code, {"message": message or self.responses.get(code, ("Error",))[0]}))
+
     def version_string(self) -> str:
         return self.server_version
 

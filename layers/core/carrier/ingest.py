@@ -13,7 +13,7 @@ from carrier.catalog import get_catalog
 from carrier.clock import Clock, SystemClock, iso
 from carrier.errors import InvalidInput, PayloadTooLarge
 from carrier.formats import Event
-from carrier.models import check_event_type
+from carrier.models import check_event_type, document_catalog_names
 from carrier.netguard import UrlRejected, check_url
 
 MAX_EVENT_BYTES = 256 * 1024  # EventBridge's PutEvents entry limit
@@ -30,7 +30,11 @@ class PublishRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    type: str = Field(description="An event type of the catalog.", examples=["model.trained"])
+    type: str = Field(
+        description="An event type of the catalog.",
+        examples=["model.trained"],
+        json_schema_extra=document_catalog_names,
+    )
     data: dict[str, Any] = Field(description="The event's data, delivered as the payload's `data`.")
     id: str | None = Field(default=None, description="Idempotency key: one delivery per webhook per id.")
     callback_url: str | None = Field(default=None, description="Also deliver this event to this URL (per job).")

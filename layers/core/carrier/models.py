@@ -100,6 +100,19 @@ def secret_for_signature(value: str | None, info: ValidationInfo, default: Signa
     return value if value is None else check_secret(value, scheme)
 
 
+def document_catalog_names(schema: dict[str, Any]) -> None:
+    """OpenAPI: the event-type field lists the catalog's names (the schema says what validation accepts)."""
+    schema["enum"] = get_catalog().names()
+
+
+def _document_patterns(schema: dict[str, Any]) -> None:
+    catalog = get_catalog()
+    patterns = ["*", *catalog.names(), *sorted(f"{prefix}.*" for prefix in catalog.prefixes)]
+    for member in schema.get("anyOf", [schema]):
+        if member.get("type") == "array":
+            member["items"] = {**member.get("items", {}), "enum": patterns}
+
+
 def check_event_type(value: str) -> str:
     """One event type (not a pattern) of the catalog."""
     if value not in get_catalog():
@@ -191,6 +204,7 @@ class WebhookFields(Strict):
         max_length=MAX_EVENTS,
         description="Event types: exact names, a prefix such as 'model.*', or '*'.",
         examples=[["model.trained", "detection.complete"]],
+        json_schema_extra=_document_patterns,
     )
     description: str = Field(default="", max_length=500)
     status: Literal["active", "disabled"] = "active"
@@ -233,7 +247,9 @@ class WebhookPatch(Strict):
     """PATCH: only the fields given change."""
 
     url: str | None = None
-    events: list[str] | None = Field(default=None, min_length=1, max_length=MAX_EVENTS)
+    events: list[str] | None = Field(
+        default=None, min_length=1, max_length=MAX_EVENTS, json_schema_extra=_document_patterns
+    )
     description: str | None = Field(default=None, max_length=500)
     status: Literal["active", "disabled"] | None = None
     filters: dict[str, FilterValue] | None = None
@@ -312,9 +328,31 @@ class EventTypeList(BaseModel):
 
 
 class ErrorBody(BaseModel):
-    error: str
+    """Every error the api answers: a code, a sentence, and the field at fault when there is one."""
+
+    error: str = Field(description="not_found, conflict, payload_too_large, validation_error, ...")
     message: str
-    field: str | None = None
+    field: str | None = Field(default=None, description="The request field at fault (dotted path).")
+
+
+class FieldError(BaseModel):
+    field: str
+    in_: Literal["body", "query", "path", "header"] = Field(alias="in")
+    message: str
+    type: str
+
+
+class ValidationErrorBody(ErrorBody):
+    """422: the first problem in `message` and `field`; every problem in `errors` (absent for a single one)."""
+
+    errors: list[FieldError] = Field(default_factory=list)
+
+
+class AuthErrorBody(BaseModel):
+    """401: no valid API key. API Gateway itself answers `{"message": "Unauthorized"}` when the header is absent."""
+
+    message: str
+    error: Literal["unauthorized"] | None = None
 
 
 DeliveryStatus = Literal["pending", "delivered", "retrying", "failed", "exhausted"]
@@ -362,7 +400,11 @@ class DeliveryList(BaseModel):
 
 
 class TestRequest(Strict):
-    event_type: str = Field(default="webhook.test", description="A catalog type; its example payload is sent.")
+    event_type: str = Field(
+        default="webhook.test",
+        description="A catalog type; its example payload is sent.",
+        json_schema_extra=document_catalog_names,
+    )
     data: dict[str, Any] | None = Field(default=None, description="Data to send instead of the example.")
 
     @field_validator("event_type")

@@ -1,0 +1,100 @@
+"""Secret hygiene on the local stack: signing secrets (old and new) and custom header values appear in the
+answers that create or rotate them, and nowhere else: not in any other API answer, error body or log line.
+
+(tests/e2e/test_logs.py checks the log lines of deliveries; this runs every kind of traffic that touches a secret.)
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import requests
+
+from tests.receiver import Answer, Received, Receiver
+from tests.stack import Stack, Tenant
+
+HEADERS = {
+    "Authorization": "Bearer hygiene-receiver-token-0123456789",
+    "X-Api-Key": "hygiene-api-key-abcdefghijklmnop",
+}
+CUSTOM_SECRET = "whsec_aHlnaWVuZS1jdXN0b20tc2VjcmV0LWJ5dGVz"  # base64 of "hygiene-custom-secret-bytes"
+
+
+class Recorder:
+    """Every API answer of the flow, except the two kinds that must show a secret once."""
+
+    def __init__(self, tenant: Tenant) -> None:
+        self.tenant = tenant
+        self.seen: list[str] = []
+
+    def __call__(self, method: str, path: str, body: Any = None, shows_secret: bool = False) -> tuple[int, Any]:
+        stack = self.tenant.stack
+        answer = stack.session.request(
+            method, stack.url + path, json=body, headers={"Authorization": f"Bearer {self.tenant.key}"}, timeout=60
+        )
+        if not shows_secret:
+            self.seen.append(f"{method} {path} -> {answer.status_code} {answer.text}")
+        return answer.status_code, (answer.json() if answer.content else None)
+
+
+def failing_then_ok(request: Received) -> Answer:
+    return Answer(500, b'{"error":"down"}') if request.path.startswith("/fail") else Answer()
+
+
+def test_no_secret_or_header_value_leaves_by_any_other_way(stack: Stack, tenant: Tenant) -> None:
+    api = Recorder(tenant)
+    with Receiver(failing_then_ok) as receiver:
+        status, good = api(
+            "POST", "/v1/webhooks", {"url": receiver.url + "/ok", "events": ["*"], "headers": HEADERS}, True
+        )
+        assert status == 201, good
+        status, bad = api(
+            "POST",
+            "/v1/webhooks",
+            {"url": receiver.url + "/fail", "events": ["*"], "headers": HEADERS, "secret": CUSTOM_SECRET},
+            True,
+        )
+        assert status == 201, bad
+        api("POST", "/v1/events", {"type": "model.trained", "data": {"model_id": "m-hygiene"}})
+
+        def settled() -> bool:
+            ok = api("GET", f"/v1/webhooks/{good['id']}/deliveries")[1]["deliveries"]
+            failed = api("GET", f"/v1/webhooks/{bad['id']}/deliveries")[1]["deliveries"]
+            return bool(ok and failed and ok[0]["status"] == "delivered" and failed[0]["status"] == "exhausted")
+
+        stack.wait_for(settled, what="one delivery delivered and one exhausted after its retries")
+        failed = api("GET", f"/v1/webhooks/{bad['id']}/deliveries")[1]["deliveries"][0]
+        retry = f"/v1/webhooks/{bad['id']}/deliveries/{failed['delivery_id']}/retry"
+        status, refused = api("POST", retry)
+        if status == 409:  # exhausted deliveries disable the webhook: enable it, as a tenant would
+            assert api("POST", f"/v1/webhooks/{bad['id']}/enable")[0] == 200, refused
+            status = api("POST", retry)[0]
+        assert status == 200
+        status, detail = api("GET", f"/v1/webhooks/{bad['id']}/deliveries/{failed['delivery_id']}")
+        assert status == 200 and len(detail["attempt_log"]) >= 2
+        assert api("POST", f"/v1/webhooks/{good['id']}/test")[0] == 200
+        status, rotated = api("POST", f"/v1/webhooks/{good['id']}/secret/rotate", None, True)
+        assert status == 200, rotated
+        assert api("POST", f"/v1/webhooks/{good['id']}/test")[0] == 200  # signed with the old and the new key
+        for path in (f"/v1/webhooks/{good['id']}", f"/v1/webhooks/{bad['id']}", "/v1/webhooks"):
+            assert api("GET", path)[0] == 200
+        assert api("PATCH", f"/v1/webhooks/{good['id']}", {"description": "patched"})[0] == 200
+        # Errors, some of them holding a secret-looking value the answer must not echo.
+        errors = [
+            api("PATCH", f"/v1/webhooks/{good['id']}", {"headers": {"X-Api-Key": HEADERS["X-Api-Key"] + "\n"}}),
+            api("POST", "/v1/webhooks", {"url": receiver.url, "events": ["*"], "secret": CUSTOM_SECRET[:-4] + "!!!!"}),
+            api("POST", f"/v1/webhooks/{good['id']}/secret/rotate", {"secret": HEADERS["Authorization"]}),
+            api("GET", "/v1/webhooks/wh_doesnotexist"),
+        ]
+        assert [status for status, _ in errors] == [422, 422, 422, 404], errors
+        sent = [r for r in receiver.requests if r.path == "/ok"]
+    assert sent and all(r.headers.get("X-Api-Key") == HEADERS["X-Api-Key"] for r in sent)  # they were really used
+
+    secrets = [good["secret"], bad["secret"], rotated["secret"], CUSTOM_SECRET, *HEADERS.values()]
+    assert bad["secret"] == CUSTOM_SECRET
+    everything = "\n".join(api.seen)
+    logs = stack.logs()
+    for secret in secrets:
+        assert secret not in everything, f"{secret!r} is in an API answer"
+        assert secret not in logs, f"{secret!r} is in the stack's logs"
+    assert requests.utils.quote(HEADERS["Authorization"]) not in logs
