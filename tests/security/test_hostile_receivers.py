@@ -213,7 +213,12 @@ HOSTILE = [
         r"invalid HTTP response",
     ),
     hostile("bare-close", "reads the request, closes without a byte", bare_close, r"Server ?Disconnected"),
-    hostile("close-at-once", "closes before reading the request", close_at_once, r"Disconnected|reset|Broken"),
+    hostile(
+        "close-at-once",
+        "closes before reading the request",
+        close_at_once,
+        r"Disconnected|reset|Broken|Can not write request",
+    ),
     hostile("reset", "reads the request, answers with a TCP reset", reset, r"Disconnected|reset|Connection"),
     hostile(
         "short-body",
