@@ -98,3 +98,26 @@ def test_no_secret_or_header_value_leaves_by_any_other_way(stack: Stack, tenant:
         assert secret not in everything, f"{secret!r} is in an API answer"
         assert secret not in logs, f"{secret!r} is in the stack's logs"
     assert requests.utils.quote(HEADERS["Authorization"]) not in logs
+
+
+def echo(request: Received) -> Answer:
+    """A receiver that answers with everything it was sent (some debugging endpoints do exactly this)."""
+    lines = [f"{name}: {value}" for name, value in request.headers.items()]
+    return Answer(500, "\n".join(lines).encode() + b"\n\n" + request.body)
+
+
+def test_a_receiver_echoing_its_request_does_not_put_secrets_in_the_log(stack: Stack, tenant: Tenant) -> None:
+    with Receiver(echo) as receiver:
+        status, hook = tenant.api(
+            "POST", "/v1/webhooks", {"url": receiver.url, "events": ["*"], "headers": HEADERS, "secret": CUSTOM_SECRET}
+        )
+        assert status == 201, hook
+        status, sent = tenant.api("POST", f"/v1/webhooks/{hook['id']}/test")
+        assert status == 200 and not sent["delivered"], sent
+        assert "X-Api-Key: ********" in sent["response_body"]  # the echo is kept, with the values masked
+        status, delivery = tenant.api("GET", f"/v1/webhooks/{hook['id']}/deliveries/{sent['delivery_id']}")
+        assert status == 200, delivery
+        shown = str(sent) + str(delivery)
+        assert receiver.requests and HEADERS["X-Api-Key"] in str(receiver.requests[0].headers)  # it was sent
+        for secret in [*HEADERS.values(), CUSTOM_SECRET, CUSTOM_SECRET.removeprefix("whsec_")]:
+            assert secret not in shown

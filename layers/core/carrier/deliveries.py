@@ -90,6 +90,6 @@ def send_result(delivery_id: str, event_id: str, result: Any) -> SendResult:
         event_id=event_id,
         status_code=http.status,
         response_time_ms=http.elapsed_ms,
-        response_body=http.body[:2048].decode("utf-8", "replace") if http.body else None,
-        error=http.error,
+        response_body=result.attempt.get("response_body"),  # the stored excerpt: capped, secrets masked
+        error=result.attempt.get("error"),
     )

@@ -140,6 +140,24 @@ def mask_headers(headers: dict[str, str], secret_names: set[str]) -> dict[str, s
     return masked
 
 
+def redact(text: str | None, secrets: list[str]) -> str | None:
+    """`text` with every secret value masked: a receiver that echoes its request back must not make the
+    delivery log show the signing secret or a custom header's value. Secrets shorter than 4 characters are
+    left alone (masking every "a" would wreck the text and hide nothing)."""
+    if not text:
+        return text
+    for secret in secrets:
+        if len(secret) >= 4 and secret in text:
+            text = text.replace(secret, MASK)
+    return text
+
+
+def secret_values(keys: list[str], custom: dict[str, str]) -> list[str]:
+    """What must never be stored in clear: signing keys (with and without their `whsec_` prefix), header values."""
+    values = [*keys, *(key.removeprefix("whsec_") for key in keys if key.startswith("whsec_")), *custom.values()]
+    return sorted(set(values), key=len, reverse=True)  # longest first: a key's suffix never splits its prefix
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -306,6 +324,8 @@ class Dispatcher:
         headers = {**custom, **base_headers(), **signature}
         result = await self.transport.post(target.url, body, headers)
         outcome = classify(result, now=time.time(), retry_after_cap=max(self.settings.retry_ladder or (3600,)))
+        secrets = secret_values(keys, custom)
+        excerpt = result.body[:RESPONSE_EXCERPT].decode("utf-8", "replace") if result.body else None
         attempt = {
             "n": attempt_number + 1,
             "at": iso(now),
@@ -313,8 +333,8 @@ class Dispatcher:
             "outcome": outcome.name,
             "status_code": result.status,
             "response_time_ms": result.elapsed_ms,
-            "error": result.error[:ERROR_EXCERPT] if result.error else None,
-            "response_body": result.body[:RESPONSE_EXCERPT].decode("utf-8", "replace") if result.body else None,
+            "error": redact(result.error[:ERROR_EXCERPT], secrets) if result.error else None,
+            "response_body": redact(excerpt, secrets),
             "request_headers": mask_headers(headers, {name.lower() for name in custom}),
         }
         return AttemptResult(delivery_id, event.id, outcome, result, _without_nones(attempt))
