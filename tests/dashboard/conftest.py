@@ -26,7 +26,7 @@ CHROMIUM_ARGS = [
 SCREENSHOTS = ROOT / "tests" / "artifacts" / "screenshots"  # gitignored
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # Playwright's sync API holds an event loop: it must end with this package
 def browser() -> Iterator[Any]:
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI"):

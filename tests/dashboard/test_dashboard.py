@@ -11,6 +11,7 @@ from standardwebhooks import Webhook as Verifier
 
 from tests.dashboard.conftest import Dashboard
 from tests.receiver import Answer, Received, Receiver
+from tests.stack import Tenant
 
 pytestmark = pytest.mark.e2e
 
@@ -285,3 +286,18 @@ def test_deliveries_arrive_on_the_open_log_without_a_reload(dashboard: Dashboard
         expect(log_rows(board)).to_have_count(1)
         expect(log_rows(board).first).to_contain_text("delivered")
         assert len(receiver.requests) == 1
+
+
+def test_the_dashboard_never_crosses_tenants(dashboard: Dashboard) -> None:
+    board, page = dashboard, dashboard.page
+    other = Tenant(board.stack, "t-dashboard-other")
+    with Receiver() as receiver:
+        theirs = other.create(receiver.url + "/theirs", description="Not yours")
+        board.tenant.create(receiver.url + "/mine", description="Yours")
+        board.sign_in()
+        board.heading("Webhooks")
+        expect(page.get_by_role("link", name=receiver.url + "/mine")).to_be_visible()
+        expect(page.get_by_text("/theirs")).to_have_count(0)
+        board.open(f"#/webhooks/{theirs['id']}")  # another tenant's id, typed into the address bar
+        board.heading("Not found")
+        expect(page.locator("main")).not_to_contain_text("Not yours")

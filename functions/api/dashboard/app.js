@@ -160,7 +160,7 @@ function webhookForm(existing) {
     : "One per line, Name: value. Sent with every delivery; values are stored as secrets and never shown again.";
   const form = h(
     "form",
-    { novalidate: true, onsubmit: (event) => submit(event) },
+    { novalidate: true, onsubmit: submitting(save) },
     field("Endpoint URL", "url", control.url, "Where events are POSTed. https only, public addresses only."),
     field("Description", "description", control.description),
     field("Events", "events", control.events, "Comma-separated event types; prefix.* and * match many."),
@@ -176,30 +176,16 @@ function webhookForm(existing) {
       h("a", { class: "button", href: existing ? `#/webhooks/${encodeURIComponent(existing.id)}` : "#/webhooks" }, "Cancel")),
   );
 
-  async function submit(event) {
-    event.preventDefault();
-    clearErrors(form);
-    let body;
-    try {
-      body = readForm(control, existing);
-    } catch (error) {
-      return showErrors(form, error);
-    }
-    try {
-      await busy(form.querySelector("button[type=submit]"), async () => {
-        if (existing) {
-          await webhooks.patch(existing.id, body);
-          announce("Webhook saved.");
-          go(`#/webhooks/${encodeURIComponent(existing.id)}`);
-        } else {
-          const created = await webhooks.create(body);
-          await showSecret("Webhook created: its signing secret", created.secret);
-          go(`#/webhooks/${encodeURIComponent(created.id)}`);
-        }
-      });
-    } catch (error) {
-      if (!(error instanceof ApiError) || error.status === 401) throw error;
-      showErrors(form, error);
+  async function save() {
+    const body = readForm(control, existing);
+    if (existing) {
+      await webhooks.patch(existing.id, body);
+      announce("Webhook saved.");
+      go(`#/webhooks/${encodeURIComponent(existing.id)}`);
+    } else {
+      const created = await webhooks.create(body);
+      await showSecret("Webhook created: its signing secret", created.secret);
+      go(`#/webhooks/${encodeURIComponent(created.id)}`);
     }
   }
 
@@ -333,14 +319,38 @@ function prop(name, value) {
   return [h("dt", {}, name), h("dd", {}, value)];
 }
 
+// An action's failure: a refused key goes back to sign-in; any other API error is shown by `report`.
+function failed(error, report) {
+  if (!(error instanceof ApiError)) throw error;
+  if (error.status === 401) {
+    session.clear();
+    return signIn("That API key was refused. Paste a valid key.");
+  }
+  report(error);
+}
+
 // Run a button's action; an API error is shown in the page's status slot instead of the page.
 async function act(button, report, action) {
   try {
     await busy(button, action);
   } catch (error) {
-    if (!(error instanceof ApiError) || error.status === 401) throw error;
-    report(alertBox(error.message));
+    failed(error, (e) => report(alertBox(e.message)));
   }
+}
+
+// A form's submit handler: its submit button busy while `action` runs; the API's 4xx (or a check of the
+// browser's own, thrown as an ApiError) go next to the fields they name.
+function submitting(action) {
+  return async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    clearErrors(form);
+    try {
+      await busy(form.querySelector("button[type=submit]"), action);
+    } catch (error) {
+      failed(error, (e) => showErrors(form, e));
+    }
+  };
 }
 
 function testPanel(id, types) {
@@ -352,19 +362,15 @@ function testPanel(id, types) {
     "form",
     {
       class: "inline",
-      onsubmit: async (event) => {
-        event.preventDefault();
-        clearErrors(form);
+      onsubmit: submitting(async () => {
         result.replaceChildren(h("p", { class: "muted" }, "Sending…"));
         try {
-          const sent = await busy(send, () => webhooks.test(id, select.value));
-          result.replaceChildren(sendResult(sent));
+          result.replaceChildren(sendResult(await webhooks.test(id, select.value)));
         } catch (error) {
-          if (!(error instanceof ApiError) || error.status === 401) throw error;
           result.replaceChildren();
-          showErrors(form, error);
+          throw error;
         }
-      },
+      }),
     },
     field("Event type", "event_type", select),
     send,
@@ -395,21 +401,14 @@ function recoverPanel(id) {
     "form",
     {
       class: "inline",
-      onsubmit: async (event) => {
-        event.preventDefault();
-        clearErrors(form);
+      onsubmit: submitting(async () => {
         const local = new Date(input.value);
-        if (Number.isNaN(local.getTime())) return showErrors(form, new ApiError(422, { field: "since", message: "pick a date and time" }));
-        try {
-          const done = await busy(button, () => webhooks.recover(id, local.toISOString()));
-          result.replaceChildren(alertBox(
-            `${done.recovered} re-sent: ${done.delivered} delivered, ${done.failed} failed${done.skipped ? `, ${done.skipped} already being retried` : ""}${done.has_more ? ". More remain: recover again." : "."}`,
-            "ok"));
-        } catch (error) {
-          if (!(error instanceof ApiError) || error.status === 401) throw error;
-          showErrors(form, error);
-        }
-      },
+        if (Number.isNaN(local.getTime())) throw new ApiError(422, { field: "since", message: "pick a date and time" });
+        const done = await webhooks.recover(id, local.toISOString());
+        result.replaceChildren(alertBox(
+          `${done.recovered} re-sent: ${done.delivered} delivered, ${done.failed} failed${done.skipped ? `, ${done.skipped} already being retried` : ""}${done.has_more ? ". More remain: recover again." : "."}`,
+          "ok"));
+      }),
     },
     field("Since", "since", input, "Failed and exhausted deliveries created since then are sent again, now."),
     button,
