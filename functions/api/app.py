@@ -82,7 +82,27 @@ def known_query_only(resolver: APIGatewayHttpResolver, next_middleware: NextMidd
     return json_response(422, {"error": "validation_error", "message": message, "field": unknown[0], "errors": [error]})
 
 
-app.use(middlewares=[known_query_only])
+JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
+
+
+def object_body_only(resolver: APIGatewayHttpResolver, next_middleware: NextMiddleware) -> Response:
+    """A JSON body must be an object (or null where the body is optional): Powertools' validation would take
+    the first item of an array as the whole body, so `[{...}]` or `[null, 1]` would pass as `{...}` or no body."""
+    route = resolver.context.get("_route")
+    if route is None or not route.dependant.body_params or not resolver.current_event.body:
+        return next_middleware(resolver)
+    try:
+        body = resolver.current_event.json_body
+    except (ValueError, RecursionError):  # invalid JSON, UTF-8 or nesting: the validation answers, naming body
+        return next_middleware(resolver)
+    if body is None or isinstance(body, dict) or tenant_or_none() is None:
+        return next_middleware(resolver)
+    message = f"the body must be a JSON object, not {JSON_KINDS.get(type(body), 'that')}"
+    error = {"field": "body", "in": "body", "message": message, "type": "model_attributes_type"}
+    return json_response(422, {"error": "validation_error", "message": message, "field": "body", "errors": [error]})
+
+
+app.use(middlewares=[known_query_only, object_body_only])
 
 OPENAPI = {
     "title": "Carrier",

@@ -98,7 +98,7 @@ def test_create_test_fail_retry_reenable_rotate(dashboard: Dashboard) -> None:
         expect(pending).to_have_count(0, timeout=60_000)
         page.reload()
         board.heading("Orders")
-        expect(page.get_by_role("alert").filter(has_text="Disabled")).to_be_visible()
+        expect(page.get_by_text("Nothing new is sent until it is enabled")).to_be_visible()
 
         # Open the exhausted delivery: every attempt, with masked headers, status and the receiver's body.
         page.get_by_label("Status").select_option("exhausted")
@@ -166,7 +166,8 @@ def test_edit_disable_and_delete_after_confirmation(dashboard: Dashboard) -> Non
     board, page = dashboard, dashboard.page
     with Receiver() as receiver:
         board.sign_in()
-        create_in_form(board, receiver.url, "Search team")
+        create_in_form(board, receiver.url, "Search team", headers="X-Team: search\nX-Region: eu")
+        expect(page.get_by_text("X-Region, X-Team")).to_be_visible()
         page.get_by_role("link", name="Edit").click()
         board.heading("Edit webhook")
         page.get_by_label("Events").fill("model.*, detection.complete")
@@ -178,6 +179,13 @@ def test_edit_disable_and_delete_after_confirmation(dashboard: Dashboard) -> Non
         board.heading("Search team")
         expect(page.get_by_text("model.*, detection.complete")).to_be_visible()
         expect(page.get_by_text("20/s")).to_be_visible()
+        expect(page.get_by_text("X-Region, X-Team")).to_be_visible()  # an empty headers field keeps them
+
+        page.get_by_role("link", name="Edit").click()
+        page.get_by_label("Remove all custom headers").check()
+        page.get_by_role("button", name="Save changes").click()
+        board.heading("Search team")
+        expect(page.get_by_text("X-Region, X-Team")).to_have_count(0)
 
         page.get_by_role("button", name="Disable").click()
         expect(page.get_by_role("button", name="Enable")).to_be_visible()

@@ -103,6 +103,8 @@ CASES: dict[str, tuple[str, str, bytes | str | None, str | None, int, str]] = {
     "empty body": ("POST", "/v1/webhooks", b"", JSON, 422, "body"),
     "not JSON": ("POST", "/v1/webhooks", "{url: nope", JSON, 422, "body"),
     "JSON array": ("POST", "/v1/webhooks", "[1, 2]", JSON, 422, "body"),
+    # Powertools' validation takes an array's first item as the body: a valid webhook inside one must not pass
+    "valid body inside an array": ("POST", "/v1/webhooks", json.dumps([HOOK]), JSON, 422, "body"),
     "JSON string": ("POST", "/v1/webhooks", '"https://x.example.com"', JSON, 422, "body"),
     "JSON null": ("POST", "/v1/webhooks", "null", JSON, 422, "body"),
     "NUL in url": (

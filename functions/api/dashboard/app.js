@@ -13,6 +13,7 @@ import {
   json,
   loading,
   main,
+  note,
   show,
   showErrors,
   showSecret,
@@ -24,6 +25,7 @@ const PAYLOAD_FORMATS = ["standard", "classic", "extended", "data"];
 const SIGNATURE_SCHEMES = ["standard-webhooks", "hmac-sha256-hex", "hmac-sha256-base64", "github"];
 const DELIVERY_STATUSES = ["pending", "delivered", "retrying", "failed", "exhausted"];
 const REFRESH_MS = 3000;
+const ID = /^[\w-]{1,64}$/; // webhook and delivery ids: nothing that could change the API path it is put in
 
 let renders = 0; // each navigation's number: a slower, older view never paints over a newer one
 
@@ -48,7 +50,8 @@ async function route() {
   }
   for (const [pattern, view] of ROUTES) {
     const match = hash.match(pattern);
-    if (match) return render(() => view(...match.slice(1).map(decodeURIComponent)));
+    const ids = match?.slice(1).map(decodeURIComponent);
+    if (ids?.every((id) => ID.test(id))) return render(() => view(...ids));
   }
   location.hash = "#/webhooks";
 }
@@ -109,10 +112,10 @@ function signIn(problem) {
 
 // ---- webhooks ------------------------------------------------------------------------------------
 
-async function webhookList(cursor) {
-  loading("webhooks");
+async function webhookList(cursor, shown = []) {
+  if (!cursor) loading("webhooks");
   const page = await webhooks.list(cursor);
-  const rows = page.data;
+  const rows = [...shown, ...page.data];
   return [
     h("div", { class: "row spread" }, h("h1", {}, "Webhooks"), h("a", { class: "button primary", href: "#/webhooks/new" }, "New webhook")),
     rows.length
@@ -124,7 +127,7 @@ async function webhookList(cursor) {
           ["Last error", (w) => callSummary(w.last_error)],
         ], rows)
       : empty("No webhooks yet. Create one to start receiving events."),
-    page.next_cursor ? h("p", {}, h("button", { type: "button", onclick: () => render(() => webhookList(page.next_cursor)) }, "More webhooks")) : null,
+    page.next_cursor ? h("p", {}, h("button", { type: "button", onclick: () => render(() => webhookList(page.next_cursor, rows)) }, "More webhooks")) : null,
   ];
 }
 
@@ -143,6 +146,7 @@ function webhookForm(existing) {
     rate_limit: h("input", { type: "number", min: 1, max: 10000, inputmode: "numeric" }),
     headers: h("textarea", { rows: 3, placeholder: "X-Team: search" }),
     filters: h("textarea", { rows: 3, placeholder: '{"project_id": "p1"}' }),
+    clear_headers: h("input", { type: "checkbox" }),
   };
   const names = h("datalist", { id: "event-type-names" });
   eventTypes().then((types) => names.replaceChildren(...types.map((t) => h("option", { value: t.name }))), () => {});
@@ -169,6 +173,9 @@ function webhookForm(existing) {
     field("Signature scheme", "signature", control.scheme),
     field("Rate limit (deliveries per second)", "rate_limit", control.rate_limit, "Empty for no limit."),
     field("Custom headers", "headers", control.headers, headerHint),
+    existing && Object.keys(existing.headers || {}).length
+      ? h("div", { class: "field" }, h("label", {}, control.clear_headers, " Remove all custom headers"))
+      : null,
     field("Filters (JSON)", "filters", control.filters, "Only events whose data matches every key are sent."),
     h("div", { class: "form-error", tabindex: "-1" }),
     h("div", { class: "row" },
@@ -206,7 +213,7 @@ function readForm(control, existing) {
     body.signature.header = existing.signature.header;
   }
   const headerText = control.headers.value.trim();
-  if (headerText || !existing) {
+  if (headerText || !existing || control.clear_headers.checked) {
     body.headers = {};
     for (const line of headerText.split("\n").map((l) => l.trim()).filter(Boolean)) {
       const colon = line.indexOf(":");
@@ -265,6 +272,7 @@ async function webhookView(id) {
           const until = rotated.previous_secret_expires_at;
           report(alertBox(`Secret rotated.${until ? ` The old secret signs beside it until ${new Date(until).toLocaleString()}.` : ""}`, "ok"));
         });
+        rotate.focus(); // the dialog closed while the button was busy: give the focus back
       },
     },
     "Rotate secret",
@@ -290,7 +298,7 @@ async function webhookView(id) {
   return [
     h("div", { class: "row spread" }, h("h1", {}, hook.description || hook.url), badge(hook.status)),
     hook.status === "disabled"
-      ? alertBox(`Disabled${hook.disabled_reason ? `: ${hook.disabled_reason}` : ""}. Nothing new is sent until it is enabled.`, "warn")
+      ? note(`Disabled${hook.disabled_reason ? `: ${hook.disabled_reason}` : ""}. Nothing new is sent until it is enabled.`, "warn")
       : null,
     h("div", { class: "row" }, h("a", { class: "button", href: `${base}/edit` }, "Edit"), toggle, rotate, remove),
     status,
@@ -420,18 +428,27 @@ function recoverPanel(id) {
 // ---- the delivery log ----------------------------------------------------------------------------
 
 function deliveryLog(id, types) {
-  const state = { status: "", event_type: "", cursors: [null] }; // cursors: the first row of each page seen
+  // cursors: one per page seen, so "Newer" goes back; loads are numbered so a slow one never paints over a newer.
+  const state = { status: "", event_type: "", cursors: [null], loads: 0, newest: undefined };
   const statusSelect = h("select", {}, h("option", { value: "" }, "All"), DELIVERY_STATUSES.map((s) => h("option", { value: s }, s)));
   const typeSelect = h("select", {}, h("option", { value: "" }, "All"), types.map((t) => h("option", { value: t.name }, t.name)));
   const live = h("input", { type: "checkbox", checked: true });
-  const body = h("div", { "aria-live": "polite", "aria-busy": "true" }, h("p", { class: "muted" }, "Loading deliveries…"));
+  const heading = h("h2", { id: "log-title", tabindex: "-1" }, "Delivery log");
+  const body = h("div", { "aria-busy": "true" }, h("p", { class: "muted" }, "Loading deliveries…"));
   const pager = h("div", { class: "row" });
+  const report = (error) => failed(error, (e) => body.replaceChildren(alertBox(e.message)));
 
-  async function load() {
-    const cursor = state.cursors[state.cursors.length - 1];
+  async function load(cursors = state.cursors, { quiet = false } = {}) {
+    const seq = ++state.loads;
     body.setAttribute("aria-busy", "true");
+    const cursor = cursors[cursors.length - 1];
     const page = await deliveries.list(id, { limit: 25, cursor, status: state.status, event_type: state.event_type });
+    if (seq !== state.loads) return;
+    state.cursors = cursors;
     body.setAttribute("aria-busy", "false");
+    const newest = page.deliveries[0]?.delivery_id;
+    if (quiet && newest !== state.newest) announce("New deliveries in the log.");
+    state.newest = cursors.length === 1 ? newest : state.newest;
     body.replaceChildren(
       page.deliveries.length
         ? table("Deliveries", [
@@ -445,10 +462,11 @@ function deliveryLog(id, types) {
           ], page.deliveries)
         : empty(state.status || state.event_type ? "No deliveries match these filters." : "No deliveries yet. Send a test event or publish one."),
     );
+    const turn = (next) => load(next).then(() => heading.focus(), report); // the clicked button is replaced
     pager.replaceChildren(
       ...[
-        state.cursors.length > 1 ? h("button", { type: "button", onclick: () => { state.cursors.pop(); load(); } }, "Newer") : null,
-        page.next_cursor ? h("button", { type: "button", onclick: () => { state.cursors.push(page.next_cursor); load(); } }, "Older") : null,
+        cursors.length > 1 ? h("button", { type: "button", onclick: () => turn(cursors.slice(0, -1)) }, "Newer") : null,
+        page.next_cursor ? h("button", { type: "button", onclick: () => turn([...cursors, page.next_cursor]) }, "Older") : null,
       ].filter(Boolean),
     );
   }
@@ -456,21 +474,23 @@ function deliveryLog(id, types) {
   function refilter() {
     state.status = statusSelect.value;
     state.event_type = typeSelect.value;
-    state.cursors = [null];
-    load().catch(report);
+    load([null]).catch(report);
   }
-  const report = (error) => body.replaceChildren(alertBox(error.message));
   statusSelect.addEventListener("change", refilter);
   typeSelect.addEventListener("change", refilter);
   load().catch(report);
-  // New deliveries appear on their own while the first page is shown.
+  // New deliveries appear on their own while the first page is shown, unless the keyboard is inside the log
+  // (replacing the rows would take the focus away).
   const timer = setInterval(() => {
     if (!body.isConnected) return clearInterval(timer); // the user left this page
-    if (live.checked && state.cursors.length === 1 && document.visibilityState === "visible") load().catch(() => {});
+    const focused = body.contains(document.activeElement) || pager.contains(document.activeElement);
+    if (live.checked && !focused && state.cursors.length === 1 && document.visibilityState === "visible") {
+      load(state.cursors, { quiet: true }).catch(() => {});
+    }
   }, REFRESH_MS);
 
   return h("section", { "aria-labelledby": "log-title" },
-    h("h2", { id: "log-title" }, "Delivery log"),
+    heading,
     h("form", { class: "inline", onsubmit: (e) => e.preventDefault() },
       field("Status", "status", statusSelect),
       field("Event type", "event_type", typeSelect),
@@ -478,11 +498,11 @@ function deliveryLog(id, types) {
     body, pager);
 }
 
-async function deliveryView(id, deliveryId) {
-  loading("the delivery");
+async function deliveryView(id, deliveryId, sent) {
+  if (!sent) loading("the delivery");
   const delivery = await deliveries.get(id, deliveryId);
   const base = `#/webhooks/${encodeURIComponent(id)}`;
-  const result = h("div", { "aria-live": "polite" });
+  const result = h("div", { "aria-live": "polite" }, sent ? sendResult(sent) : null);
   const retry = h(
     "button",
     {
@@ -492,13 +512,11 @@ async function deliveryView(id, deliveryId) {
         act(retry, (node) => result.replaceChildren(node), async () => {
           const sent = await deliveries.retry(id, deliveryId);
           announce(sent.delivered ? "Delivered." : "The retry failed.");
-          await render(() => deliveryView(id, deliveryId));
-          main().querySelector("[data-slot=result]").replaceChildren(sendResult(sent));
+          await render(() => deliveryView(id, deliveryId, sent));
         }),
     },
     "Retry now",
   );
-  result.dataset.slot = "result";
   return [
     h("p", {}, h("a", { href: base }, "← Back to the webhook")),
     h("div", { class: "row spread" }, h("h1", {}, `${delivery.event_type} delivery`), badge(delivery.status)),
@@ -524,7 +542,7 @@ function attemptItem(attempt) {
   return h("li", { "data-testid": "attempt" },
     h("details", {},
       h("summary", {}, headline, " · ", when(attempt.at)),
-      attempt.error ? alertBox(attempt.error) : null,
+      attempt.error ? note(attempt.error) : null,
       h("h3", {}, "Request headers"),
       h("dl", { class: "props" }, Object.entries(attempt.request_headers || {}).map(([name, value]) => prop(name, h("span", { class: "mono" }, value)))),
       h("h3", {}, "Response body"),
@@ -547,6 +565,11 @@ async function eventTypesView() {
 
 // ---- start ---------------------------------------------------------------------------------------
 
+// The skip link moves the focus; following "#main" would be a route change.
+document.getElementById("skip").addEventListener("click", (event) => {
+  event.preventDefault();
+  main().focus();
+});
 document.getElementById("sign-out").addEventListener("click", () => {
   session.clear();
   location.hash = "";

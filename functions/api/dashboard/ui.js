@@ -53,6 +53,11 @@ export function alertBox(message, kind = "") {
   return h("div", { class: `alert ${kind}`, role: kind === "ok" ? "status" : "alert" }, message);
 }
 
+// The same box for what is on the page from the start (a state, a recorded error): no live announcement.
+export function note(message, kind = "") {
+  return h("div", { class: `alert ${kind}` }, message);
+}
+
 export function badge(status) {
   return h("span", { class: `badge ${status}` }, status);
 }
@@ -73,18 +78,23 @@ export function empty(message) {
 
 // A labelled table that turns into cards at a phone's width: each cell carries its column's label.
 export function table(label, columns, rows) {
+  // Explicit roles: at a phone's width the cells are display:block, which drops the implicit table roles.
   return h(
-    "table",
-    { class: "cards", "aria-label": label },
-    h("thead", {}, h("tr", {}, columns.map(([name]) => h("th", { scope: "col" }, name)))),
+    "div",
+    { class: "table-scroll" },
     h(
-      "tbody",
-      {},
-      rows.map((row) =>
-        h(
-          "tr",
-          {},
-          columns.map(([name, cell, cls]) => h("td", { "data-label": name, class: cls }, cell(row))),
+      "table",
+      { class: "cards", "aria-label": label, role: "table" },
+      h("thead", { role: "rowgroup" }, h("tr", { role: "row" }, columns.map(([name]) => h("th", { scope: "col", role: "columnheader" }, name)))),
+      h(
+        "tbody",
+        { role: "rowgroup" },
+        rows.map((row) =>
+          h(
+            "tr",
+            { role: "row" },
+            columns.map(([name, cell, cls]) => h("td", { "data-label": name, class: cls, role: "cell" }, cell(row))),
+          ),
         ),
       ),
     ),
@@ -120,7 +130,7 @@ export function showErrors(form, error) {
   let first = null;
   for (const item of errors) {
     const slot = slotFor(form, item.field);
-    const message = item.field && slot ? item.message : error.message;
+    const message = item.message || error.message;
     if (slot) {
       slot.textContent = slot.textContent ? `${slot.textContent} ${message}` : message;
       const control = form.elements.namedItem(slot.dataset.errorFor);
@@ -129,7 +139,7 @@ export function showErrors(form, error) {
         first = first || control;
       }
     } else {
-      form.querySelector(".form-error")?.replaceChildren(alertBox(error.message));
+      form.querySelector(".form-error")?.replaceChildren(alertBox(message));
     }
   }
   (first || form.querySelector(".form-error"))?.focus?.();
