@@ -220,3 +220,18 @@ def test_rotation_with_a_custom_secret_and_single_signature_schemes(pipeline) ->
         runtime.use_scheduler(pipeline)
         dispatch(bus_event("model.trained", {}))
     verify("github", new, receiver.requests[0].body, receiver.requests[0].headers)
+
+
+def test_the_attempt_log_keeps_the_newest_50_however_often_a_delivery_is_retried(pipeline) -> None:
+    """A ring of 50 slots: the delivery item stays far below DynamoDB's 400 KB, whatever a tenant scripts."""
+    with Receiver(lambda r: Answer(200, b"x" * 4096)) as receiver:
+        hook = create(receiver.url)
+        dispatch(bus_event("model.trained", {"model_id": "m"}, event_id="evt_many"))
+        [summary] = deliveries(hook["id"])
+        for _ in range(59):
+            status, _ = call_api("POST", f"/v1/webhooks/{hook['id']}/deliveries/{summary['delivery_id']}/retry")
+            assert status == 200
+    found = detail(hook)
+    assert found["attempts"] == 60
+    assert [a["n"] for a in found["attempt_log"]] == list(range(11, 61))
+    assert all(len(a["response_body"]) == 2048 for a in found["attempt_log"])

@@ -388,7 +388,9 @@ class DeliverySummary(BaseModel):
 class DeliveryDetail(DeliverySummary):
     webhook_id: str | None = None
     url: str | None = None
-    attempt_log: list[Attempt] = Field(description="Every attempt, oldest first.")
+    attempt_log: list[Attempt] = Field(
+        description="The attempts, oldest first: the newest 50 are kept (`attempts` counts every one)."
+    )
 
 
 class DeliveryList(BaseModel):
@@ -443,7 +445,7 @@ def delivery_detail(record: dict[str, Any]) -> DeliveryDetail:
         **delivery_summary(record).model_dump(),
         webhook_id=record.get("webhook_id"),
         url=record.get("url"),
-        attempt_log=[Attempt.model_validate(a) for a in record.get("attempts", [])],
+        attempt_log=[Attempt.model_validate(a) for a in sorted(record.get("attempts", []), key=lambda a: int(a["n"]))],
     )
 
 

@@ -28,6 +28,7 @@ from botocore.exceptions import ClientError
 
 from carrier.errors import Conflict, InvalidInput, NotFound
 
+ATTEMPTS_KEPT = 50  # attempts stored per delivery (about 3 KB each at most): the newest are kept
 BOTO_CONFIG = Config(retries={"max_attempts": 5, "mode": "standard"}, connect_timeout=3, read_timeout=10)
 
 
@@ -334,15 +335,19 @@ class Store:
         changes: dict[str, Any],
         webhook_changes: dict[str, Any] | None = None,
     ) -> None:
-        """Append an attempt and set the delivery's fields, then the webhook's."""
+        """Record an attempt and set the delivery's fields, then the webhook's.
+
+        The attempt log is a ring of `ATTEMPTS_KEPT` slots (attempt n goes to slot (n - 1) mod ATTEMPTS_KEPT; the
+        claim creates the empty list, and a slot at the list's end appends): a delivery retried by hand hundreds
+        of times keeps its newest attempts and stays far below DynamoDB's 400 KB item limit. Readers order by `n`.
+        """
         clauses, names, values = _assignments(changes)
+        slot = (int(attempt["n"]) - 1) % ATTEMPTS_KEPT
         self.table.update_item(
             Key={"pk": self._owner(tenant_id, webhook_id), "sk": f"DLV#{delivery_id}"},
-            UpdateExpression="SET #attempts = list_append(if_not_exists(#attempts, :empty), :attempt), "
-            + ", ".join(clauses)
-            + " ADD #count :one",
+            UpdateExpression=f"SET #attempts[{slot}] = :attempt, " + ", ".join(clauses) + " ADD #count :one",
             ExpressionAttributeNames={**names, "#attempts": "attempts", "#count": "attempt_count"},
-            ExpressionAttributeValues={**values, ":attempt": [attempt], ":empty": [], ":one": 1},
+            ExpressionAttributeValues={**values, ":attempt": attempt, ":one": 1},
         )
         if not webhook_id or not webhook_changes:
             return
