@@ -56,6 +56,15 @@ def log_rows(board: Dashboard) -> Any:
     return board.page.get_by_role("table", name="Deliveries").locator("tbody tr")
 
 
+def open_first(board: Dashboard, status: str) -> None:
+    """Filter the log by `status`, wait until only such rows are shown, open the newest."""
+    board.page.get_by_label("Status").select_option(status)
+    expect(log_rows(board)).not_to_have_count(0)
+    expect(log_rows(board).filter(has_not_text=status)).to_have_count(0)
+    log_rows(board).first.get_by_role("link").click()
+    board.heading(re.compile(r"delivery$"))
+
+
 def test_create_test_fail_retry_reenable_rotate(dashboard: Dashboard) -> None:
     board, page = dashboard, dashboard.page
     switch = Switch()
@@ -101,10 +110,7 @@ def test_create_test_fail_retry_reenable_rotate(dashboard: Dashboard) -> None:
         expect(page.get_by_text("Nothing new is sent until it is enabled")).to_be_visible()
 
         # Open the exhausted delivery: every attempt, with masked headers, status and the receiver's body.
-        page.get_by_label("Status").select_option("exhausted")
-        expect(log_rows(board)).not_to_have_count(0)
-        log_rows(board).first.get_by_role("link").click()
-        board.heading("model.trained delivery")
+        open_first(board, "exhausted")
         attempts = page.get_by_test_id("attempt")
         expect(attempts).to_have_count(6)
         attempts.first.locator("summary").click()
@@ -122,9 +128,7 @@ def test_create_test_fail_retry_reenable_rotate(dashboard: Dashboard) -> None:
         page.get_by_role("button", name="Enable").click()
         expect(page.get_by_role("button", name="Disable")).to_be_visible()
         expect(page.locator("h1 + .badge, .badge").first).to_have_text("active")
-        page.get_by_label("Status").select_option("exhausted")
-        expect(log_rows(board)).not_to_have_count(0)
-        log_rows(board).first.get_by_role("link").click()
+        open_first(board, "exhausted")
         page.get_by_role("button", name="Retry now").click()
         expect(page.get_by_test_id("send-result")).to_contain_text("Delivered: 200")
         expect(page.get_by_test_id("attempt")).to_have_count(7)
@@ -182,10 +186,16 @@ def test_edit_disable_and_delete_after_confirmation(dashboard: Dashboard) -> Non
         expect(page.get_by_text("X-Region, X-Team")).to_be_visible()  # an empty headers field keeps them
 
         page.get_by_role("link", name="Edit").click()
+        page.get_by_label("Signature scheme").select_option("hmac-sha256-hex")
+        page.get_by_label("Signature header").fill("not a header")
+        page.get_by_role("button", name="Save changes").click()
+        expect(board.error_for("signature")).to_contain_text("header name")
+        page.get_by_label("Signature header").fill("X-Search-Signature")
         page.get_by_label("Remove all custom headers").check()
         page.get_by_role("button", name="Save changes").click()
         board.heading("Search team")
         expect(page.get_by_text("X-Region, X-Team")).to_have_count(0)
+        expect(page.get_by_text("hmac-sha256-hex (X-Search-Signature)")).to_be_visible()
 
         page.get_by_role("button", name="Disable").click()
         expect(page.get_by_role("button", name="Enable")).to_be_visible()

@@ -143,6 +143,7 @@ function webhookForm(existing) {
     events: h("input", { type: "text", required: true, list: "event-type-names", placeholder: "model.trained, detection.*" }),
     payload_format: h("select", {}, PAYLOAD_FORMATS.map((f) => h("option", { value: f }, f))),
     scheme: h("select", {}, SIGNATURE_SCHEMES.map((s) => h("option", { value: s }, s))),
+    signature_header: h("input", { type: "text", spellcheck: "false", placeholder: "X-Webhook-Signature" }),
     rate_limit: h("input", { type: "number", min: 1, max: 10000, inputmode: "numeric" }),
     headers: h("textarea", { rows: 3, placeholder: "X-Team: search" }),
     filters: h("textarea", { rows: 3, placeholder: '{"project_id": "p1"}' }),
@@ -156,6 +157,7 @@ function webhookForm(existing) {
     control.events.value = existing.events.join(", ");
     control.payload_format.value = existing.payload_format;
     control.scheme.value = existing.signature.scheme;
+    control.signature_header.value = existing.signature.header || "";
     control.rate_limit.value = existing.rate_limit ?? "";
     control.filters.value = Object.keys(existing.filters || {}).length ? JSON.stringify(existing.filters) : "";
   }
@@ -171,6 +173,8 @@ function webhookForm(existing) {
     names,
     field("Payload format", "payload_format", control.payload_format),
     field("Signature scheme", "signature", control.scheme),
+    field("Signature header", "signature.header", control.signature_header,
+      "hmac and github schemes only: the header the signature goes in. Empty for the scheme's default."),
     field("Rate limit (deliveries per second)", "rate_limit", control.rate_limit, "Empty for no limit."),
     field("Custom headers", "headers", control.headers, headerHint),
     existing && Object.keys(existing.headers || {}).length
@@ -209,9 +213,8 @@ function readForm(control, existing) {
     signature: { scheme: control.scheme.value },
     rate_limit: control.rate_limit.value === "" ? null : Number(control.rate_limit.value),
   };
-  if (existing && body.signature.scheme === existing.signature.scheme && existing.signature.header) {
-    body.signature.header = existing.signature.header;
-  }
+  const signatureHeader = control.signature_header.value.trim();
+  if (signatureHeader && body.signature.scheme !== "standard-webhooks") body.signature.header = signatureHeader;
   const headerText = control.headers.value.trim();
   if (headerText || !existing || control.clear_headers.checked) {
     body.headers = {};
@@ -429,7 +432,7 @@ function recoverPanel(id) {
 
 function deliveryLog(id, types) {
   // cursors: one per page seen, so "Newer" goes back; loads are numbered so a slow one never paints over a newer.
-  const state = { status: "", event_type: "", cursors: [null], loads: 0, newest: undefined };
+  const state = { status: "", event_type: "", cursors: [null], loads: 0, newest: undefined, shown: "" };
   const statusSelect = h("select", {}, h("option", { value: "" }, "All"), DELIVERY_STATUSES.map((s) => h("option", { value: s }, s)));
   const typeSelect = h("select", {}, h("option", { value: "" }, "All"), types.map((t) => h("option", { value: t.name }, t.name)));
   const live = h("input", { type: "checkbox", checked: true });
@@ -446,6 +449,10 @@ function deliveryLog(id, types) {
     if (seq !== state.loads) return;
     state.cursors = cursors;
     body.setAttribute("aria-busy", "false");
+    // An unchanged page is left alone: no flicker, no lost selection, no link replaced under a pointer.
+    const shown = JSON.stringify([cursors, state.status, state.event_type, page]);
+    if (shown === state.shown) return;
+    state.shown = shown;
     const newest = page.deliveries[0]?.delivery_id;
     if (quiet && newest !== state.newest) announce("New deliveries in the log.");
     state.newest = cursors.length === 1 ? newest : state.newest;
