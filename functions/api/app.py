@@ -78,8 +78,7 @@ def known_query_only(resolver: APIGatewayHttpResolver, next_middleware: NextMidd
     if not unknown or tenant_or_none() is None:  # without a key the route answers 401 first
         return next_middleware(resolver)
     message = f"unknown query parameter {unknown[0]!r}"
-    error = {"field": unknown[0], "in": "query", "message": message, "type": "extra_forbidden"}
-    return json_response(422, {"error": "validation_error", "message": message, "field": unknown[0], "errors": [error]})
+    return validation_response([{"field": unknown[0], "in": "query", "message": message, "type": "extra_forbidden"}])
 
 
 JSON_KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "a boolean"}
@@ -98,8 +97,7 @@ def object_body_only(resolver: APIGatewayHttpResolver, next_middleware: NextMidd
     if body is None or isinstance(body, dict) or tenant_or_none() is None:
         return next_middleware(resolver)
     message = f"the body must be a JSON object, not {JSON_KINDS.get(type(body), 'that')}"
-    error = {"field": "body", "in": "body", "message": message, "type": "model_attributes_type"}
-    return json_response(422, {"error": "validation_error", "message": message, "field": "body", "errors": [error]})
+    return validation_response([{"field": "body", "in": "body", "message": message, "type": "model_attributes_type"}])
 
 
 app.use(middlewares=[known_query_only, object_body_only])
@@ -129,6 +127,9 @@ def events_client() -> object:
     return _events_client
 
 
+NO_KEY = "a valid API key is required: Authorization: Bearer ck_..."
+
+
 def tenant_or_none() -> str | None:
     context = app.current_event.request_context.authorizer.get_lambda or {}
     return str(context.get("tenant_id") or "") or None
@@ -138,12 +139,26 @@ def tenant() -> str:
     """The tenant the authorizer resolved from the API key (the api never trusts anything else)."""
     tenant_id = tenant_or_none()
     if tenant_id is None:
-        raise Unauthorized("a valid API key is required: Authorization: Bearer ck_...")
+        raise Unauthorized(NO_KEY)
     return tenant_id
 
 
 def json_response(status: int, body: Any) -> Response:
     return Response(status_code=status, content_type=content_types.APPLICATION_JSON, body=body)
+
+
+def no_key() -> Response:
+    """The 401 a request without a valid key gets, whatever else is wrong with it."""
+    return handle_carrier_error(Unauthorized(NO_KEY))
+
+
+def validation_response(
+    errors: list[dict[str, str]], first: dict[str, str] | None = None, message: str | None = None
+) -> Response:
+    """Every 422: the first problem in `message` and `field`, every problem in `errors`."""
+    first = first or errors[0]
+    body = {"error": "validation_error", "message": message or first["message"], "field": first["field"]}
+    return json_response(422, {**body, "errors": errors})
 
 
 # ---- the dashboard: static files beside this module, served by name from a fixed table ------------------
@@ -225,16 +240,10 @@ def _describe(error: dict[str, Any]) -> dict[str, str]:
 @app.exception_handler(RequestValidationError)
 def handle_validation_error(exc: RequestValidationError) -> Response:
     if tenant_or_none() is None:  # no key: a 401 before anything is said about the input
-        return handle_carrier_error(Unauthorized("a valid API key is required: Authorization: Bearer ck_..."))
+        return no_key()
     errors = [_describe(error) for error in exc.errors()]
     first = errors[0] if errors else {"field": "body", "message": "invalid request"}
-    body = {
-        "error": "validation_error",
-        "message": f"{first['field']}: {first['message']}",
-        "field": first["field"],
-        "errors": errors,
-    }
-    return json_response(422, body)
+    return validation_response(errors, first=first, message=f"{first['field']}: {first['message']}")
 
 
 UNREADABLE_BODY = {
@@ -246,7 +255,7 @@ UNREADABLE_BODY = {
 @app.exception_handler(RequestUnsupportedContentType)
 def handle_unsupported_content_type(exc: RequestUnsupportedContentType) -> Response:
     if tenant_or_none() is None:
-        return handle_carrier_error(Unauthorized("a valid API key is required: Authorization: Bearer ck_..."))
+        return no_key()
     kind = app.current_event.headers.get("content-type", "")
     message = f"the body must be JSON (Content-Type: application/json), not {kind[:100]!r}"
     return json_response(415, {"error": "unsupported_media_type", "message": message, "field": "content-type"})
@@ -255,8 +264,7 @@ def handle_unsupported_content_type(exc: RequestUnsupportedContentType) -> Respo
 @app.exception_handler(list(UNREADABLE_BODY))
 def handle_unreadable_body(exc: Exception) -> Response:
     message = next(text for kind, text in UNREADABLE_BODY.items() if isinstance(exc, kind))
-    error = {"field": "body", "in": "body", "message": message, "type": "json_invalid"}
-    return json_response(422, {"error": "validation_error", "message": message, "field": "body", "errors": [error]})
+    return validation_response([{"field": "body", "in": "body", "message": message, "type": "json_invalid"}])
 
 
 @app.not_found

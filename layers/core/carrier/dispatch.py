@@ -142,20 +142,21 @@ def mask_headers(headers: dict[str, str], secret_names: set[str]) -> dict[str, s
 
 def redact(text: str | None, secrets: list[str]) -> str | None:
     """`text` with every secret value masked: a receiver that echoes its request back must not make the
-    delivery log show the signing secret or a custom header's value. Secrets shorter than 4 characters are
-    left alone (masking every "a" would wreck the text and hide nothing)."""
+    delivery log show the signing secret or a custom header's value."""
     if not text:
         return text
     for secret in secrets:
-        if len(secret) >= 4 and secret in text:
+        if secret in text:
             text = text.replace(secret, MASK)
     return text
 
 
 def secret_values(keys: list[str], custom: dict[str, str]) -> list[str]:
-    """What must never be stored in clear: signing keys (with and without their `whsec_` prefix), header values."""
+    """What must never be stored in clear: signing keys (with and without their `whsec_` prefix), header values.
+    Values shorter than 4 characters are left out (masking every "a" would wreck the text and hide nothing)."""
     values = [*keys, *(key.removeprefix("whsec_") for key in keys if key.startswith("whsec_")), *custom.values()]
-    return sorted(set(values), key=len, reverse=True)  # longest first: a key's suffix never splits its prefix
+    kept = {value for value in values if len(value) >= 4}
+    return sorted(kept, key=len, reverse=True)  # longest first: a key's suffix never splits its prefix
 
 
 class Dispatcher:
