@@ -18,7 +18,7 @@ def fields_of(exc: ValidationError) -> set[str]:
 def test_defaults() -> None:
     body = WebhookCreate.model_validate(VALID)
     assert body.payload_format == "standard"
-    assert body.signature.scheme is SignatureScheme.standard_webhooks
+    assert body.signature.scheme is SignatureScheme("standard-webhooks")
     assert body.signature.header is None
     assert body.status == "active"
 
@@ -62,7 +62,7 @@ def test_custom_secret_for_hmac_schemes_is_any_24_to_64_bytes() -> None:
         {**VALID, "secret": "your-webhook-secret-000000", "signature": {"scheme": "hmac-sha256-hex"}}
     )
     assert body.secret == "your-webhook-secret-000000"
-    assert check_secret("whsec_" + "A" * 32, SignatureScheme.standard_webhooks)
+    assert check_secret("whsec_" + "A" * 32, SignatureScheme("standard-webhooks"))
 
 
 def test_patch_needs_a_field_and_refuses_nulls() -> None:

@@ -11,10 +11,12 @@ from carrier.clock import Clock, SystemClock, iso
 from carrier.dispatch import Target
 from carrier.errors import NotFound
 from carrier.models import PayloadFormat, Signature, SignatureScheme, secret_for_signature
-from carrier.store import Store
-from carrier.vault import Vault, generate_secret
+from carrier.ports import SecretVault, TenantSettingStore
+from carrier.records import SecretDocument
+from carrier.vault import generate_secret
 
 SETTING = "callbacks"
+CALLBACK_SCHEME = "hmac-sha256-base64"  # seed 001's check
 
 
 class CallbackConfigRequest(BaseModel):
@@ -22,14 +24,14 @@ class CallbackConfigRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    signature: Signature = Field(default_factory=lambda: Signature(scheme=SignatureScheme.hmac_sha256_base64))
-    payload_format: PayloadFormat = PayloadFormat.data
+    signature: Signature = Field(default_factory=lambda: Signature(scheme=SignatureScheme(CALLBACK_SCHEME)))
+    payload_format: PayloadFormat = PayloadFormat("data")
     secret: str | None = Field(default=None, description="Custom secret (24 to 64 bytes); generated when absent.")
 
     @field_validator("secret")
     @classmethod
     def _secret_fits(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return secret_for_signature(value, info, SignatureScheme.hmac_sha256_base64)
+        return secret_for_signature(value, info, CALLBACK_SCHEME)
 
 
 class CallbackConfig(BaseModel):
@@ -43,7 +45,7 @@ class CallbackConfigCreated(CallbackConfig):
 
 
 class CallbackService:
-    def __init__(self, store: Store, vault: Vault, clock: Clock | None = None) -> None:
+    def __init__(self, store: TenantSettingStore, vault: SecretVault, clock: Clock | None = None) -> None:
         self.store = store
         self.vault = vault
         self.clock = clock or SystemClock()
@@ -52,7 +54,7 @@ class CallbackService:
         now = iso(self.clock.now())
         secret = request.secret or generate_secret()
         name = self.vault.name_for(tenant_id, "callbacks")
-        document = {"keys": [{"secret": secret, "created_at": now, "expires_at": None}], "headers": {}}
+        document: SecretDocument = {"keys": [{"secret": secret, "created_at": now, "expires_at": None}], "headers": {}}
         existing = self.store.get_tenant_setting(tenant_id, SETTING)
         if existing:
             self.vault.put(name, document)

@@ -204,15 +204,14 @@ def progress_bar(done: int, total: int, width: int = 30) -> None:
 
 
 def cmd_dlq_redrive(args: argparse.Namespace) -> int:
-    import boto3
-
+    from carrier import aws
     from carrier.redrive import redrive
 
     target = Target(args)
     queue_url = args.queue_url or os.environ.get("CARRIER_EVENTS_QUEUE_URL") or target.state.get("events_queue_url")
     if not queue_url:
         raise CliError("no queue: start `make local`, or pass --queue-url (the stack's EventsQueueUrl output)")
-    moved = redrive(boto3.client("sqs"), queue_url, progress_bar)
+    moved = redrive(aws.client("sqs"), queue_url, progress_bar)
     print(f"\nmoved {moved} messages back to {queue_url}")
     return 0
 
@@ -343,7 +342,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     redrive.set_defaults(func=cmd_dlq_redrive)
 
-    schemes = ["standard-webhooks", "hmac-sha256-hex", "hmac-sha256-base64", "github"]
+    from carrier.schemes import SCHEMES
+
+    schemes = list(SCHEMES)
     receive = commands.add_parser("receive", parents=[common], help="run a local receiver that checks signatures")
     receive.add_argument("--port", type=int, default=9000)
     receive.add_argument("--host", default="127.0.0.1")

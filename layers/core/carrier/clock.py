@@ -1,34 +1,16 @@
-"""Time, injected: tests pass a FakeClock instead of sleeping."""
+"""Time, injected: tests pass a fake clock (`tests/fakes.py`) instead of sleeping."""
 
 from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
-from typing import Protocol
 
-
-class Clock(Protocol):
-    def now(self) -> datetime: ...
+from carrier.ports import Clock as Clock  # the port; imported from here by most modules
 
 
 class SystemClock:
     def now(self) -> datetime:
         return datetime.now(UTC)
-
-
-class FakeClock:
-    """A clock that only moves when told to."""
-
-    def __init__(self, start: datetime | None = None) -> None:
-        self._now = start or datetime(2026, 1, 1, tzinfo=UTC)
-
-    def now(self) -> datetime:
-        return self._now
-
-    def advance(self, seconds: float) -> None:
-        from datetime import timedelta
-
-        self._now += timedelta(seconds=seconds)
 
 
 def iso(moment: datetime) -> str:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from carrier import ids
 from carrier.catalog import get_catalog
@@ -13,23 +13,19 @@ from carrier.errors import NotFound
 from carrier.formats import Event
 from carrier.models import DeliveryDetail, DeliveryList, SendResult, TestRequest, delivery_detail, delivery_summary
 from carrier.outcomes import DELIVERED
+from carrier.ports import EngineStore, HttpTransport, SecretReader
 from carrier.settings import Settings
-from carrier.store import Store
-from carrier.vault import Vault
 from carrier.webhooks import WebhookService
-
-if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
-    from carrier.transport import Transport
 
 
 class DeliveryService:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
-        vault: Vault,
+        store: EngineStore,
+        vault: SecretReader,
         webhooks: WebhookService,
-        transport_factory: Callable[[], Transport] | None = None,
+        transport_factory: Callable[[], HttpTransport] | None = None,
         clock: Clock | None = None,
     ) -> None:
         self.settings = settings

@@ -10,11 +10,11 @@ import asyncio
 import json
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import timedelta
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
@@ -23,13 +23,14 @@ from carrier import ids
 from carrier.catalog import matches
 from carrier.clock import Clock, SystemClock, iso
 from carrier.formats import BodyCache, Event
-from carrier.models import MASK
+from carrier.models.common import MASK
+from carrier.models.webhooks import filters_of
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify
+from carrier.ports import DispatchStore, HttpTransport, RetryScheduler, SecretReader
+from carrier.records import AttemptRecord, DeliveryRecord, EventRecord, WebhookRecord
 from carrier.settings import Settings
 from carrier.signing import SignInput, base_headers, sign
-from carrier.store import Store
-from carrier.vault import Vault, active_keys
-from carrier.webhooks import filters_of
+from carrier.vault import active_keys
 
 if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
     from carrier.transport import HttpResult, Transport
@@ -37,6 +38,7 @@ if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at 
 logger = Logger()
 metrics = Metrics()  # flushed by the handler's @metrics.log_metrics (one EMF document per invocation)
 T = TypeVar("T")
+Record = TypeVar("Record", bound=Mapping[str, Any])
 
 RESPONSE_EXCERPT = 2048
 RATE_LIMIT_DEFER_SECONDS = 1
@@ -57,14 +59,14 @@ class Target:
     rate_limit: int | None = None  # deliveries per second at most (over it: deferred, never dropped)
 
     @classmethod
-    def of_webhook(cls, record: dict[str, Any]) -> Target:
-        signature = record.get("signature") or {}
+    def of_webhook(cls, record: WebhookRecord) -> Target:
+        signature = record["signature"]
         return cls(
             tenant_id=record["tenant_id"],
             webhook_id=record["id"],
             url=record["url"],
-            payload_format=record.get("payload_format", "standard"),
-            scheme=signature.get("scheme", "standard-webhooks"),
+            payload_format=record["payload_format"],
+            scheme=signature["scheme"],
             header=signature.get("header"),
             secret_name=record["secret_name"],
             rate_limit=record.get("rate_limit"),
@@ -87,17 +89,13 @@ class Handoff:
     step: int  # index of the next ladder step (-1: a deferred first attempt, over the rate limit)
 
 
-class RetryScheduler(Protocol):
-    def schedule(self, handoff: Handoff) -> None: ...
-
-
 @dataclass
 class AttemptResult:
     delivery_id: str
     event_id: str
     outcome: Outcome
     result: HttpResult
-    attempt: dict[str, Any]
+    attempt: AttemptRecord
 
 
 @dataclass
@@ -163,9 +161,9 @@ class Dispatcher:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
-        vault: Vault,
-        transport: Transport,
+        store: DispatchStore,
+        vault: SecretReader,
+        transport: HttpTransport,
         scheduler: RetryScheduler | None = None,
         clock: Clock | None = None,
     ) -> None:
@@ -221,7 +219,7 @@ class Dispatcher:
         now = self.clock.now()
         stamp = iso(now)
         delivery_id = ids.delivery_id(event.tenant_id, event.id, target.key)
-        record = {
+        record: DeliveryRecord = {
             "delivery_id": delivery_id,
             "tenant_id": event.tenant_id,
             "webhook_id": target.webhook_id,
@@ -305,7 +303,8 @@ class Dispatcher:
     ) -> AttemptResult:
         """Sign and send once; returns the outcome and the attempt record (not yet stored)."""
         now = self.clock.now()
-        document = self.vault.peek(target.secret_name) or await self._io(self.vault.get, target.secret_name)
+        cached = self.vault.peek(target.secret_name)
+        document = cached if cached is not None else await self._io(self.vault.get, target.secret_name)
         keys = active_keys(document, now)
         custom = dict(document.get("headers") or {})
         body = (bodies or BodyCache()).get(event, target.payload_format, attempt_number)
@@ -327,7 +326,7 @@ class Dispatcher:
         outcome = classify(result, now=time.time(), retry_after_cap=max(self.settings.retry_ladder or (3600,)))
         secrets = secret_values(keys, custom)
         excerpt = result.body[:RESPONSE_EXCERPT].decode("utf-8", "replace") if result.body else None
-        attempt = {
+        attempt: AttemptRecord = {
             "n": attempt_number + 1,
             "at": iso(now),
             "trigger": trigger,
@@ -403,8 +402,8 @@ class Dispatcher:
     def _expiry(self, now: Any) -> int:
         return int(now.timestamp()) + self.settings.delivery_retention_days * 86400
 
-    def _event_record(self, event: Event, now: Any) -> dict[str, Any]:
-        record = {
+    def _event_record(self, event: Event, now: Any) -> EventRecord:
+        record: EventRecord = {
             "tenant_id": event.tenant_id,
             "id": event.id,
             "type": event.type,
@@ -432,10 +431,10 @@ def fresh_transport(settings: Settings, interactive: bool = False) -> Transport:
 
 def run_once(
     settings: Settings,
-    store: Store,
-    vault: Vault,
+    store: DispatchStore,
+    vault: SecretReader,
     clock: Clock,
-    transport_factory: Callable[[], Transport] | None,
+    transport_factory: Callable[[], HttpTransport] | None,
     work: Callable[[Dispatcher], Any],
     interactive: bool = False,
 ) -> Any:
@@ -452,7 +451,7 @@ def run_once(
     return asyncio.run(run())
 
 
-def event_from_record(record: dict[str, Any]) -> Event:
+def event_from_record(record: EventRecord) -> Event:
     return Event(
         id=record["id"],
         type=record["type"],
@@ -463,8 +462,9 @@ def event_from_record(record: dict[str, Any]) -> Event:
     )
 
 
-def _without_nones(values: dict[str, Any]) -> dict[str, Any]:
-    return {k: v for k, v in values.items() if v is not None}
+def _without_nones(values: Record) -> Record:
+    """The record without its None fields (DynamoDB would store them as NULL)."""
+    return cast(Record, {k: v for k, v in values.items() if v is not None})
 
 
 def _message(result: HttpResult) -> str:

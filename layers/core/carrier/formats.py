@@ -36,6 +36,8 @@ FORMATS: dict[str, Builder] = {
     "data": lambda e, n: e.data,
 }
 
+DEFAULT_FORMAT = "standard"
+
 # Formats whose body does not change between attempts.
 STABLE_FORMATS = frozenset(name for name in FORMATS if name != "extended")
 

@@ -13,8 +13,9 @@ from carrier.catalog import get_catalog
 from carrier.clock import Clock, SystemClock, iso
 from carrier.errors import InvalidInput, PayloadTooLarge
 from carrier.formats import Event
-from carrier.models import check_event_type, document_catalog_names
+from carrier.models.catalog import document_catalog_names
 from carrier.netguard import UrlRejected, check_url
+from carrier.validators import check_event_type
 
 MAX_EVENT_BYTES = 256 * 1024  # EventBridge's PutEvents entry limit
 SOURCE = "carrier.api"

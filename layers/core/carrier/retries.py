@@ -12,7 +12,7 @@ import contextlib
 import uuid
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
@@ -20,14 +20,12 @@ from aws_lambda_powertools.metrics import MetricUnit
 from carrier.clock import Clock, SystemClock, iso, parse_iso
 from carrier.dispatch import RATE_LIMIT_DEFER_SECONDS, Dispatcher, Target, event_from_record, metrics, run_once
 from carrier.errors import Conflict, InvalidInput, NotFound
+from carrier.formats import Event
 from carrier.models import SendResult
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY
+from carrier.ports import EngineStore, HttpTransport, SecretVault
+from carrier.records import DeliveryRecord
 from carrier.settings import Settings
-from carrier.store import Store
-from carrier.vault import Vault
-
-if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
-    from carrier.transport import Transport
 
 logger = Logger()
 
@@ -51,10 +49,10 @@ class RetryService:
     def __init__(
         self,
         settings: Settings,
-        store: Store,
-        vault: Vault,
+        store: EngineStore,
+        vault: SecretVault,
         clock: Clock | None = None,
-        transport_factory: Callable[[], Transport] | None = None,
+        transport_factory: Callable[[], HttpTransport] | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -187,7 +185,7 @@ class RetryService:
         webhook = self.store.get_webhook(tenant_id, webhook_id)
         if webhook.get("status") != "active":
             raise Conflict("the webhook is disabled: enable it before recovering", field="webhook_id")
-        found: list[dict[str, Any]] = []
+        found: list[DeliveryRecord] = []
         for status in ("failed", "exhausted"):
             cursor = None
             while len(found) < RECOVER_LIMIT:
@@ -224,7 +222,7 @@ class RetryService:
 
     def _load(
         self, tenant_id: str, webhook_id: str | None, delivery_id: str, need_active: bool = True
-    ) -> tuple[dict[str, Any], Target, Any] | str:
+    ) -> tuple[DeliveryRecord, Target, Event] | str:
         """The delivery, its current target and its event; or the reason the ladder ends."""
         try:
             delivery = self.store.get_delivery(tenant_id, webhook_id, delivery_id)

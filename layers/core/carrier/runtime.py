@@ -1,12 +1,16 @@
-"""Per-container wiring: settings, store, vault and services, built once and reused while warm."""
+"""Per-container wiring: settings, store, vault and services, built once and reused while warm; and the few
+requests that need two of them (or a setting and a service), composed here so that a route calls one function.
+"""
 
 from __future__ import annotations
 
 from functools import lru_cache
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from carrier import aws
 from carrier.settings import get_settings
 from carrier.store import Store
+from carrier.validators import TargetPolicy, use_target_policy
 from carrier.vault import Vault
 from carrier.webhooks import WebhookService
 
@@ -14,10 +18,21 @@ if TYPE_CHECKING:
     from carrier.callbacks import CallbackService
     from carrier.deliveries import DeliveryService
     from carrier.dispatch import Dispatcher, RetryScheduler
+    from carrier.ingest import PublishRequest, PublishResult
+    from carrier.models import SendResult
     from carrier.retries import RetryService
     from carrier.transport import Transport
 
 _scheduler_override: RetryScheduler | None = None
+
+
+def target_policy() -> TargetPolicy:
+    """The receiver URLs this deployment accepts (the template's AllowPrivateTargets / AllowHttpTargets)."""
+    settings = get_settings()
+    return TargetPolicy(allow_private=settings.allow_private_targets, allow_http=settings.allow_http_targets)
+
+
+use_target_policy(target_policy)  # the API models check URLs against the deployment's settings
 
 
 @lru_cache(maxsize=1)
@@ -94,8 +109,47 @@ def dispatcher() -> Dispatcher:
     return Dispatcher(get_settings(), store(), vault(), transport(), scheduler())
 
 
+# ---- requests that need more than one service ----------------------------------------------------------
+
+
+def publish_event(tenant_id: str, request: PublishRequest) -> PublishResult:
+    """POST /v1/events: a callback needs the tenant's callback secret (404 until it is set), then onto the bus."""
+    from carrier.ingest import publish
+
+    settings = get_settings()
+    if request.callback_url:
+        callback_service().get(tenant_id)  # 404 until the tenant has a callback secret
+    return publish(
+        tenant_id,
+        request,
+        bus_name=settings.event_bus_name,
+        allow_private=settings.allow_private_targets,
+        allow_http=settings.allow_http_targets,
+        events_client=aws.client("events"),
+    )
+
+
+def rotate_secret(tenant_id: str, webhook_id: str, secret: str | None) -> dict[str, Any]:
+    """A new signing secret; the old one keeps signing for the configured grace period."""
+    return webhook_service().rotate_secret(tenant_id, webhook_id, secret, get_settings().rotation_grace_seconds)
+
+
+def retry_delivery(tenant_id: str, webhook_id: str, delivery_id: str) -> SendResult:
+    """Send a delivery again now, by hand: 404 unless the tenant owns both the webhook and the delivery."""
+    delivery_service().get(tenant_id, webhook_id, delivery_id)
+    return retry_service().manual(tenant_id, webhook_id, delivery_id)
+
+
+def recover_deliveries(tenant_id: str, webhook_id: str, since: str) -> dict[str, Any]:
+    """Re-send a webhook's failed and exhausted deliveries since `since` (ISO 8601): 404 unless the tenant owns it."""
+    from carrier.retries import parse_since
+
+    webhook_service().get(tenant_id, webhook_id)
+    return retry_service().recover(tenant_id, webhook_id, parse_since(since))
+
+
 def reset() -> None:
-    """Forget every cached object (tests that change the environment call this)."""
+    """Forget every cached object, boto3 clients included (tests that change the environment call this)."""
     for cached in (
         store,
         vault,
@@ -108,3 +162,4 @@ def reset() -> None:
         get_settings,
     ):
         cached.cache_clear()
+    aws.reset()

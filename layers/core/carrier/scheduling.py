@@ -9,10 +9,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
-
+from carrier import aws
 from carrier.dispatch import Handoff
-from carrier.store import BOTO_CONFIG
 
 
 def execution_input(handoff: Handoff, ladder: tuple[int, ...]) -> dict[str, Any]:
@@ -36,7 +34,7 @@ class StepFunctionsScheduler:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = boto3.client("stepfunctions", config=BOTO_CONFIG)
+            self._client = aws.client("stepfunctions")
         return self._client
 
     def schedule(self, handoff: Handoff) -> None:
@@ -48,13 +46,3 @@ class StepFunctionsScheduler:
             )
         except self.client.exceptions.ExecutionAlreadyExists:
             return  # the ladder for this delivery is already running
-
-
-class RecordingScheduler:
-    """A scheduler that only remembers what it was handed (tests, and deployments without a ladder)."""
-
-    def __init__(self) -> None:
-        self.handoffs: list[Handoff] = []
-
-    def schedule(self, handoff: Handoff) -> None:
-        self.handoffs.append(handoff)

@@ -1,6 +1,6 @@
 """Signing keys and custom header values: one Secrets Manager secret per webhook, read through a cache.
 
-The secret document: {"keys": [{"secret", "created_at", "expires_at"}], "headers": {name: value}}.
+The secret document (`records.SecretDocument`): {"keys": [{"secret", "created_at", "expires_at"}], "headers": {…}}.
 The first key is the current one; older keys sign beside it until they expire (rotation grace).
 """
 
@@ -12,11 +12,11 @@ import secrets as random_source
 from datetime import datetime
 from typing import Any
 
-import boto3
 from botocore.exceptions import ClientError
 
+from carrier import aws
 from carrier.clock import parse_iso
-from carrier.store import BOTO_CONFIG
+from carrier.records import SecretDocument
 
 
 def generate_secret() -> str:
@@ -24,7 +24,7 @@ def generate_secret() -> str:
     return "whsec_" + base64.b64encode(random_source.token_bytes(32)).decode()
 
 
-def active_keys(document: dict[str, Any], now: datetime) -> list[str]:
+def active_keys(document: SecretDocument, now: datetime) -> list[str]:
     """The keys that sign now: the current one, then unexpired previous ones."""
     keys = []
     for entry in document.get("keys", []):
@@ -44,7 +44,7 @@ class Vault:
     @property
     def client(self) -> Any:
         if self._client is None:
-            self._client = boto3.client("secretsmanager", config=BOTO_CONFIG)
+            self._client = aws.client("secretsmanager")
         return self._client
 
     def name_for(self, tenant_id: str, webhook_id: str) -> str:
@@ -59,7 +59,7 @@ class Vault:
             self._provider = SecretsProvider(boto3_client=self.client)
         return self._provider
 
-    def create(self, name: str, document: dict[str, Any], tags: dict[str, str]) -> None:
+    def create(self, name: str, document: SecretDocument, tags: dict[str, str]) -> None:
         self.client.create_secret(
             Name=name,
             SecretString=json.dumps(document),
@@ -67,25 +67,25 @@ class Vault:
         )
         self._forget()
 
-    def put(self, name: str, document: dict[str, Any]) -> None:
+    def put(self, name: str, document: SecretDocument) -> None:
         self.client.put_secret_value(SecretId=name, SecretString=json.dumps(document))
         self._forget()
 
-    def get(self, name: str, *, fresh: bool = False) -> dict[str, Any]:
+    def get(self, name: str, *, fresh: bool = False) -> SecretDocument:
         """The secret document; warm callers reuse it for `cache_seconds` (no call per delivery)."""
-        document: dict[str, Any] = self.provider.get(
+        document: SecretDocument = self.provider.get(
             name, max_age=self.cache_seconds, transform="json", force_fetch=fresh
         )
         return document
 
-    def peek(self, name: str) -> dict[str, Any] | None:
+    def peek(self, name: str) -> SecretDocument | None:
         """The cached document if it is still fresh, without any call (async callers stay on their loop)."""
         if self._provider is None:
             return None
         key = self._provider._build_cache_key(name=name, transform="json")
         if not self._provider.has_not_expired_in_cache(key):
             return None
-        document: dict[str, Any] = self._provider.fetch_from_cache(key)
+        document: SecretDocument = self._provider.fetch_from_cache(key)
         return document
 
     def delete(self, name: str) -> None:

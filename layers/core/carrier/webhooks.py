@@ -13,19 +13,13 @@ from typing import Any
 from carrier import ids
 from carrier.clock import Clock, SystemClock, iso, parse_iso
 from carrier.errors import DependencyFailed, InvalidInput, NotFound
-from carrier.models import (
-    MASK,
-    Signature,
-    SignatureScheme,
-    Webhook,
-    WebhookCreate,
-    WebhookCreated,
-    WebhookFields,
-    WebhookPatch,
-    check_secret,
-)
+from carrier.models import Signature, Webhook, WebhookCreate, WebhookCreated, WebhookFields, WebhookPatch, filters_of
+from carrier.records import SecretDocument, SecretKey, WebhookRecord, webhook_record
 from carrier.store import Store
+from carrier.validators import check_secret
 from carrier.vault import Vault, generate_secret
+
+__all__ = ["WebhookService", "filters_of", "to_public"]
 
 # Record fields a tenant sets, and how each is stored (filters as JSON: floats and nesting survive).
 _SETTABLE = ("url", "events", "description", "status", "filters", "payload_format", "signature", "rate_limit")
@@ -42,34 +36,8 @@ def _stored(field: str, value: Any) -> Any:
     return value
 
 
-def filters_of(record: dict[str, Any]) -> dict[str, Any]:
-    raw = record.get("filters") or "{}"
-    if raw == "{}":
-        return {}
-    return json.loads(raw) if isinstance(raw, str) else dict(raw)
-
-
-def to_public(record: dict[str, Any]) -> Webhook:
-    signature = record.get("signature") or {"scheme": "standard-webhooks", "header": None}
-    return Webhook(
-        id=record["id"],
-        webhook_id=record["id"],
-        url=record["url"],
-        events=list(record["events"]),
-        description=record.get("description", ""),
-        status=record.get("status", "active"),
-        disabled_reason=record.get("disabled_reason"),
-        disabled_at=record.get("disabled_at"),
-        filters=filters_of(record),
-        headers={name: MASK for name in record.get("header_names", [])},
-        payload_format=record.get("payload_format", "standard"),
-        signature=signature,
-        rate_limit=record.get("rate_limit"),
-        last_call=record.get("last_call"),
-        last_error=record.get("last_error"),
-        created_at=record["created_at"],
-        updated_at=record["updated_at"],
-    )
+def to_public(record: WebhookRecord) -> Webhook:
+    return Webhook.of(record)
 
 
 class WebhookService:
@@ -80,12 +48,12 @@ class WebhookService:
 
     # ---- reads ----------------------------------------------------------------------------------
 
-    def get(self, tenant_id: str, webhook_id: str) -> dict[str, Any]:
+    def get(self, tenant_id: str, webhook_id: str) -> WebhookRecord:
         if not ids.is_valid("webhook", webhook_id):
             raise NotFound(f"webhook {webhook_id} not found", field="id")
         return self.store.get_webhook(tenant_id, webhook_id)
 
-    def list(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[dict], str | None]:
+    def list(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[WebhookRecord], str | None]:
         return self.store.list_webhooks(tenant_id, limit, cursor)
 
     # ---- writes ---------------------------------------------------------------------------------
@@ -95,7 +63,7 @@ class WebhookService:
         webhook_id = ids.webhook_id()
         secret = body.secret or generate_secret()
         secret_name = self.vault.name_for(tenant_id, webhook_id)
-        record: dict[str, Any] = {
+        item: dict[str, Any] = {
             "tenant_id": tenant_id,
             "id": webhook_id,
             **{field: _stored(field, getattr(body, field)) for field in _SETTABLE},
@@ -105,9 +73,9 @@ class WebhookService:
             "updated_at": now,
         }
         if body.status == "disabled":
-            record.update(disabled_reason="created disabled", disabled_at=now)
-        record = {k: v for k, v in record.items() if v is not None}
-        document = {
+            item.update(disabled_reason="created disabled", disabled_at=now)
+        record = webhook_record({k: v for k, v in item.items() if v is not None})
+        document: SecretDocument = {
             "keys": [{"secret": secret, "created_at": now, "expires_at": None}],
             "headers": body.headers,
         }
@@ -139,7 +107,7 @@ class WebhookService:
     def rotate_secret(self, tenant_id: str, webhook_id: str, secret: str | None, grace_seconds: int) -> dict[str, Any]:
         """A new signing key; the previous one keeps signing beside it for `grace_seconds`."""
         record = self.get(tenant_id, webhook_id)
-        scheme = SignatureScheme((record.get("signature") or {}).get("scheme", "standard-webhooks"))
+        scheme = record["signature"]["scheme"]
         if secret is not None:
             try:
                 check_secret(secret, scheme)
@@ -149,12 +117,12 @@ class WebhookService:
         new_secret = secret or generate_secret()
         document = self.vault.get(record["secret_name"], fresh=True)
         previous_until = iso(now + timedelta(seconds=grace_seconds))
-        still_valid = [
-            {**key, "expires_at": key.get("expires_at") or previous_until}
-            for key in document.get("keys", [])
-            if key.get("expires_at") is None or parse_iso(key["expires_at"]) > now
+        still_valid: list[SecretKey] = [
+            {**key, "expires_at": key["expires_at"] or previous_until}
+            for key in document["keys"]
+            if (expires := key.get("expires_at")) is None or parse_iso(expires) > now
         ]
-        keys = [{"secret": new_secret, "created_at": iso(now), "expires_at": None}, *still_valid]
+        keys: list[SecretKey] = [{"secret": new_secret, "created_at": iso(now), "expires_at": None}, *still_valid]
         self.vault.put(record["secret_name"], {**document, "keys": keys[:3]})
         self.store.update_webhook(tenant_id, webhook_id, {"updated_at": iso(now), "secret_rotated_at": iso(now)})
         return {"secret": new_secret, "previous_secret_expires_at": previous_until if still_valid else None}

@@ -1,0 +1,83 @@
+"""API models (pydantic), one module per resource. The resolver validates requests against them and documents
+them in OpenAPI. Input rules live in `carrier.validators`; stored shapes in `carrier.records`."""
+
+from carrier.models.catalog import EventTypeList, EventTypeOut, document_catalog_names, document_patterns
+from carrier.models.common import MASK, FilterValue, PayloadFormat, Scalar, SignatureScheme, Strict
+from carrier.models.deliveries import (
+    Attempt,
+    DeliveryDetail,
+    DeliveryList,
+    DeliverySummary,
+    RecoverRequest,
+    RecoverResult,
+    SendResult,
+    TestRequest,
+    delivery_detail,
+    delivery_summary,
+)
+from carrier.models.errors import AuthErrorBody, ErrorBody, FieldError, ValidationErrorBody
+from carrier.models.webhooks import (
+    MAX_EVENTS,
+    CallResult,
+    RotateRequest,
+    RotateResult,
+    Signature,
+    SignatureOut,
+    Webhook,
+    WebhookCreate,
+    WebhookCreated,
+    WebhookFields,
+    WebhookList,
+    WebhookPatch,
+    WebhookReplace,
+    filters_of,
+    secret_for_signature,
+)
+from carrier.records import DeliveryStatus
+from carrier.validators import RESERVED_HEADERS, check_event_type, check_secret
+
+__all__ = [
+    "MASK",
+    "MAX_EVENTS",
+    "RESERVED_HEADERS",
+    "Attempt",
+    "AuthErrorBody",
+    "CallResult",
+    "DeliveryDetail",
+    "DeliveryList",
+    "DeliveryStatus",
+    "DeliverySummary",
+    "ErrorBody",
+    "EventTypeList",
+    "EventTypeOut",
+    "FieldError",
+    "FilterValue",
+    "PayloadFormat",
+    "RecoverRequest",
+    "RecoverResult",
+    "RotateRequest",
+    "RotateResult",
+    "Scalar",
+    "SendResult",
+    "Signature",
+    "SignatureOut",
+    "SignatureScheme",
+    "Strict",
+    "TestRequest",
+    "ValidationErrorBody",
+    "Webhook",
+    "WebhookCreate",
+    "WebhookCreated",
+    "WebhookFields",
+    "WebhookList",
+    "WebhookPatch",
+    "WebhookReplace",
+    "check_event_type",
+    "check_secret",
+    "delivery_detail",
+    "delivery_summary",
+    "document_catalog_names",
+    "document_patterns",
+    "filters_of",
+    "secret_for_signature",
+]

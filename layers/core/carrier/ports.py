@@ -1,0 +1,160 @@
+"""The engine's ports: what dispatch and the retry ladder consume, declared where they are consumed.
+
+Each is a `typing.Protocol` of the methods the engine calls, so the production classes (`store.Store`,
+`vault.Vault`, `transport.Transport`, `scheduling.StepFunctionsScheduler`) and a test's fakes
+(`tests/fakes.py`) both fit without inheriting from anything. Nothing here imports boto3 or aiohttp at run
+time: the types they name are read by the type checker only.
+
+| port | consumed by | production class |
+| --- | --- | --- |
+| `Clock` | every service | `clock.SystemClock` |
+| `RetryScheduler` | `Dispatcher` (a failed or deferred first attempt) | `scheduling.StepFunctionsScheduler` |
+| `HttpTransport` | `Dispatcher.attempt`, `dispatch.run_once` | `transport.Transport` |
+| `SecretReader` | `Dispatcher.attempt` | `vault.Vault` |
+| `SecretVault` | `RetryService` (callback targets), `CallbackService` | `vault.Vault` |
+| `DispatchStore` | `Dispatcher` | `store.Store` |
+| `TenantSettingStore` | `CallbackService` | `store.Store` |
+| `EngineStore` | `RetryService`, `DeliveryService` | `store.Store` |
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:  # names for the type checker only: no import cycle, no aiohttp at cold start
+    from carrier.dispatch import Handoff
+    from carrier.records import AttemptRecord, DeliveryRecord, EventRecord, SecretDocument, WebhookRecord
+    from carrier.transport import HttpResult
+
+
+class Clock(Protocol):
+    def now(self) -> datetime: ...
+
+
+class RetryScheduler(Protocol):
+    """Where a failed (or rate-limited) first attempt is handed: the retry ladder."""
+
+    def schedule(self, handoff: Handoff) -> None: ...
+
+
+class HttpTransport(Protocol):
+    """One POST to a receiver. `post` never raises for what the receiver or the network does: it is in the
+    result (`status`, `body`, `error_kind`, `error`, `elapsed_ms`)."""
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> HttpResult: ...
+
+    async def close(self) -> None: ...
+
+
+class SecretReader(Protocol):
+    """A webhook's secret document (`records.SecretDocument`)."""
+
+    def get(self, name: str, *, fresh: bool = False) -> SecretDocument: ...
+
+    def peek(self, name: str) -> SecretDocument | None:
+        """The cached document without any call, or None (async callers then `get` it in a thread)."""
+        ...
+
+
+class SecretVault(SecretReader, Protocol):
+    """A reader that also writes documents (per-tenant callback secrets)."""
+
+    def name_for(self, tenant_id: str, webhook_id: str) -> str: ...
+
+    def create(self, name: str, document: SecretDocument, tags: dict[str, str]) -> None: ...
+
+    def put(self, name: str, document: SecretDocument) -> None: ...
+
+
+class DispatchStore(Protocol):
+    """What the Dispatcher reads and writes for first attempts."""
+
+    @property
+    def blocking(self) -> bool:
+        """True when every call is a network round trip (async callers run it in a thread)."""
+        ...
+
+    def put_event(self, record: EventRecord) -> bool: ...
+
+    def all_webhooks(self, tenant_id: str) -> list[WebhookRecord]: ...
+
+    def claim_delivery(self, record: DeliveryRecord, stale_before: str) -> bool: ...
+
+    def take_rate_slot(self, webhook_id: str, limit: int, second: int) -> bool: ...
+
+    def record_attempt(
+        self,
+        tenant_id: str,
+        webhook_id: str | None,
+        delivery_id: str,
+        attempt: AttemptRecord,
+        changes: dict[str, Any],
+        webhook_changes: dict[str, Any] | None = None,
+    ) -> None: ...
+
+    def update_delivery(
+        self,
+        tenant_id: str,
+        webhook_id: str | None,
+        delivery_id: str,
+        changes: dict[str, Any],
+        expected_status: str | None = None,
+    ) -> bool: ...
+
+
+class TenantSettingStore(Protocol):
+    """Per-tenant settings (the callback signing configuration)."""
+
+    def get_tenant_setting(self, tenant_id: str, name: str) -> dict[str, Any] | None: ...
+
+    def put_tenant_setting(self, tenant_id: str, name: str, record: dict[str, Any]) -> None: ...
+
+
+class EngineStore(DispatchStore, TenantSettingStore, Protocol):
+    """The Dispatcher's surface plus what ladder steps, manual retries and the delivery log read and write."""
+
+    def get_event(self, tenant_id: str, event_id: str) -> EventRecord | None: ...
+
+    def get_webhook(self, tenant_id: str, webhook_id: str) -> WebhookRecord:
+        """Raises `errors.NotFound` for an unknown webhook."""
+        ...
+
+    def update_webhook(
+        self, tenant_id: str, webhook_id: str, changes: dict[str, Any], remove: tuple[str, ...] = ()
+    ) -> WebhookRecord:
+        """Raises `errors.NotFound` for an unknown webhook."""
+        ...
+
+    def get_delivery(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> DeliveryRecord:
+        """Raises `errors.NotFound` for an unknown delivery."""
+        ...
+
+    def list_deliveries(
+        self,
+        tenant_id: str,
+        webhook_id: str | None,
+        limit: int,
+        cursor: str | None,
+        status: str | None = None,
+        event_type: str | None = None,
+        since: str | None = None,
+    ) -> tuple[list[DeliveryRecord], str | None]: ...
+
+    def acquire_delivery_lock(
+        self, tenant_id: str, webhook_id: str | None, delivery_id: str, owner: str, until: str, now: str
+    ) -> bool: ...
+
+    def release_delivery_lock(self, tenant_id: str, webhook_id: str | None, delivery_id: str, owner: str) -> None: ...
+
+
+__all__ = [
+    "Clock",
+    "DispatchStore",
+    "EngineStore",
+    "HttpTransport",
+    "RetryScheduler",
+    "SecretReader",
+    "SecretVault",
+    "TenantSettingStore",
+]

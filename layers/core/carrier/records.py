@@ -1,0 +1,147 @@
+"""What the store holds: one typed record per item kind, with the defaults applied in one place.
+
+The store accepts and returns these (plain dicts at run time, so DynamoDB's items map to them directly;
+`TypedDict`s so mypy checks every key). `webhook_record`/`delivery_record` fill the defaults of fields that
+older items may lack, once, on the way out of the store: no reader repeats a default.
+"""
+
+from __future__ import annotations
+
+from enum import StrEnum
+from typing import Any, NotRequired, TypedDict, cast
+
+from carrier.formats import DEFAULT_FORMAT
+from carrier.schemes import DEFAULT_SCHEME
+
+
+class DeliveryStatus(StrEnum):
+    """A delivery's state (the API's vocabulary)."""
+
+    pending = "pending"
+    delivered = "delivered"
+    retrying = "retrying"
+    failed = "failed"
+    exhausted = "exhausted"
+
+
+TERMINAL = frozenset({DeliveryStatus.delivered, DeliveryStatus.failed, DeliveryStatus.exhausted})
+
+
+class SignatureRecord(TypedDict):
+    scheme: str
+    header: str | None
+
+
+class CallRecord(TypedDict):
+    """The webhook's `last_call` / `last_error`."""
+
+    status_code: int | None
+    message: str
+    date: str
+    body: NotRequired[str | None]
+
+
+class WebhookRecord(TypedDict):
+    tenant_id: str
+    id: str
+    url: str
+    events: list[str]
+    description: str
+    status: str  # active | disabled
+    filters: str  # JSON (floats and nesting survive DynamoDB)
+    payload_format: str
+    signature: SignatureRecord
+    header_names: list[str]
+    secret_name: str
+    created_at: str
+    updated_at: str
+    rate_limit: NotRequired[int | None]
+    disabled_reason: NotRequired[str]
+    disabled_at: NotRequired[str]
+    secret_rotated_at: NotRequired[str]
+    last_call: NotRequired[CallRecord]
+    last_error: NotRequired[CallRecord]
+
+
+class AttemptRecord(TypedDict):
+    n: int
+    at: str
+    trigger: str  # initial | retry | manual | test
+    outcome: str
+    status_code: NotRequired[int | None]
+    response_time_ms: NotRequired[int | None]
+    error: NotRequired[str | None]
+    response_body: NotRequired[str | None]
+    request_headers: NotRequired[dict[str, str]]
+
+
+class DeliveryRecord(TypedDict):
+    tenant_id: str
+    webhook_id: NotRequired[str | None]  # absent for a per-job callback
+    delivery_id: str
+    event_id: str
+    event_type: str
+    url: NotRequired[str]  # per-job callbacks only (a webhook's deliveries go to its current url)
+    target: NotRequired[str]  # "callback" for a per-job callback
+    status: str  # a DeliveryStatus value
+    created_at: str
+    claimed_at: NotRequired[str]
+    updated_at: NotRequired[str]
+    attempts: list[AttemptRecord]
+    attempt_count: int
+    status_code: NotRequired[int | None]
+    timestamp: NotRequired[str | None]
+    response_time_ms: NotRequired[int | None]
+    next_attempt_at: NotRequired[str | None]
+    outcome: NotRequired[str]
+    failure: NotRequired[str]
+    lock_owner: NotRequired[str]
+    lock_until: NotRequired[str]
+    expires_at: NotRequired[int]
+
+
+class EventRecord(TypedDict):
+    tenant_id: str
+    id: str
+    type: str
+    timestamp: str
+    data: str  # JSON (floats and nesting survive DynamoDB)
+    callback_url: NotRequired[str | None]
+    expires_at: NotRequired[int]
+
+
+class SecretKey(TypedDict):
+    secret: str
+    created_at: str
+    expires_at: str | None
+
+
+class SecretDocument(TypedDict):
+    """One webhook's secret: signing keys (current first) and custom header values."""
+
+    keys: list[SecretKey]
+    headers: dict[str, str]
+
+
+WEBHOOK_DEFAULTS: dict[str, Any] = {
+    "description": "",
+    "status": "active",
+    "filters": "{}",
+    "payload_format": DEFAULT_FORMAT,
+    "header_names": [],
+}
+
+
+def webhook_record(item: dict[str, Any]) -> WebhookRecord:
+    """A stored webhook with every default filled in."""
+    record = {**WEBHOOK_DEFAULTS, **item}
+    record["signature"] = item.get("signature") or {"scheme": DEFAULT_SCHEME, "header": None}
+    record["signature"].setdefault("header", None)
+    return cast(WebhookRecord, record)
+
+
+def delivery_record(item: dict[str, Any]) -> DeliveryRecord:
+    """A stored delivery with every default filled in."""
+    record = {"attempts": [], "attempt_count": 0, **item}
+    record["attempt_count"] = int(record["attempt_count"])
+    return cast(DeliveryRecord, record)

@@ -1,0 +1,172 @@
+"""Events (stored once, for retries) and deliveries (one per event and target, with its attempt log)."""
+
+from __future__ import annotations
+
+import contextlib
+from typing import Any, cast
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from carrier.errors import NotFound
+from carrier.records import AttemptRecord, DeliveryRecord, EventRecord, delivery_record
+from carrier.store import keys
+from carrier.store.table import applied, assignments, is_condition_failure, strip
+from carrier.store.webhooks import WebhookItems
+
+ATTEMPTS_KEPT = 50  # attempts stored per delivery (about 3 KB each at most): the newest are kept
+
+
+class DeliveryItems(WebhookItems):
+    """Deliveries write their webhook's `last_call`/`last_error` too."""
+
+    def put_event(self, record: EventRecord) -> bool:
+        """Store an event once; False when it was stored before (a duplicate publish or redelivery)."""
+        item = {**keys.event(record["tenant_id"], record["id"]), **record}
+        return applied(lambda: self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)"))
+
+    def get_event(self, tenant_id: str, event_id: str) -> EventRecord | None:
+        item = self.table.get_item(Key=keys.event(tenant_id, event_id)).get("Item")
+        return cast(EventRecord, strip(item)) if item else None
+
+    def claim_delivery(self, record: DeliveryRecord, stale_before: str) -> bool:
+        """Create a delivery, or take over one left `pending` by a crashed run; False if it is someone's."""
+        did = record["delivery_id"]
+        item = {
+            **keys.delivery(record["tenant_id"], record.get("webhook_id"), did),
+            "lsi1": keys.delivery_lsi1(record["created_at"], did),
+            **record,
+        }
+        return applied(
+            lambda: self.table.put_item(
+                Item=item,
+                ConditionExpression=Attr("pk").not_exists()
+                | (Attr("status").eq("pending") & Attr("claimed_at").lt(stale_before)),
+            )
+        )
+
+    def record_attempt(
+        self,
+        tenant_id: str,
+        webhook_id: str | None,
+        delivery_id: str,
+        attempt: AttemptRecord,
+        changes: dict[str, Any],
+        webhook_changes: dict[str, Any] | None = None,
+    ) -> None:
+        """Record an attempt and set the delivery's fields, then the webhook's.
+
+        The attempt log is a ring of `ATTEMPTS_KEPT` slots (attempt n goes to slot (n - 1) mod ATTEMPTS_KEPT; the
+        claim creates the empty list, and a slot at the list's end appends): a delivery retried by hand hundreds
+        of times keeps its newest attempts and stays far below DynamoDB's 400 KB item limit. Readers order by `n`.
+        """
+        clauses, names, values = assignments(changes)
+        slot = (int(attempt["n"]) - 1) % ATTEMPTS_KEPT
+        self.table.update_item(
+            Key=keys.delivery(tenant_id, webhook_id, delivery_id),
+            UpdateExpression=f"SET #attempts[{slot}] = :attempt, " + ", ".join(clauses) + " ADD #count :one",
+            ExpressionAttributeNames={**names, "#attempts": "attempts", "#count": "attempt_count"},
+            ExpressionAttributeValues={**values, ":attempt": attempt, ":one": 1},
+        )
+        if not webhook_id or not webhook_changes:
+            return
+        # The webhook's last_call / last_error follow in their own write: a transaction would cost twice the
+        # write units, and the delivery (written first) is the record of truth if this one fails.
+        with contextlib.suppress(NotFound):  # the webhook was deleted meanwhile: nothing to update
+            self.update_webhook(tenant_id, webhook_id, webhook_changes)
+
+    def update_delivery(
+        self,
+        tenant_id: str,
+        webhook_id: str | None,
+        delivery_id: str,
+        changes: dict[str, Any],
+        expected_status: str | None = None,
+    ) -> bool:
+        clauses, names, values = assignments(changes)
+        condition: Any = Attr("pk").exists()
+        if expected_status:
+            condition = condition & Attr("status").eq(expected_status)
+        return applied(
+            lambda: self.table.update_item(
+                Key=keys.delivery(tenant_id, webhook_id, delivery_id),
+                UpdateExpression="SET " + ", ".join(clauses),
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ConditionExpression=condition,
+            )
+        )
+
+    def acquire_delivery_lock(
+        self, tenant_id: str, webhook_id: str | None, delivery_id: str, owner: str, until: str, now: str
+    ) -> bool:
+        """At most one attempt of a delivery at a time (ladder and manual retries); expires at `until`."""
+        return applied(
+            lambda: self.table.update_item(
+                Key=keys.delivery(tenant_id, webhook_id, delivery_id),
+                UpdateExpression="SET lock_owner = :owner, lock_until = :until",
+                ConditionExpression=Attr("pk").exists()
+                & (Attr("lock_until").not_exists() | Attr("lock_until").lt(now)),
+                ExpressionAttributeValues={":owner": owner, ":until": until},
+            )
+        )
+
+    def release_delivery_lock(self, tenant_id: str, webhook_id: str | None, delivery_id: str, owner: str) -> None:
+        try:
+            self.table.update_item(
+                Key=keys.delivery(tenant_id, webhook_id, delivery_id),
+                UpdateExpression="REMOVE lock_owner, lock_until",
+                ConditionExpression=Attr("lock_owner").eq(owner),
+            )
+        except ClientError as exc:
+            if not is_condition_failure(exc):
+                raise
+
+    def get_delivery(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> DeliveryRecord:
+        item = self.table.get_item(Key=keys.delivery(tenant_id, webhook_id, delivery_id)).get("Item")
+        if not item or item.get("tenant_id") != tenant_id:
+            raise NotFound(f"delivery {delivery_id} not found", field="delivery_id")
+        return delivery_record(strip(item))
+
+    def list_deliveries(
+        self,
+        tenant_id: str,
+        webhook_id: str | None,
+        limit: int,
+        cursor: str | None,
+        status: str | None = None,
+        event_type: str | None = None,
+        since: str | None = None,
+    ) -> tuple[list[DeliveryRecord], str | None]:
+        """Newest first. Filters are applied page by page, so a page may hold fewer than `limit`."""
+        pk = keys.delivery_pk(tenant_id, webhook_id)
+        key: Any = Key("pk").eq(pk)
+        if since:
+            key = key & Key("lsi1").gte(since)
+        kwargs: dict[str, Any] = {
+            "IndexName": "lsi1",
+            "KeyConditionExpression": key,
+            "ScanIndexForward": False,
+            "Limit": limit,
+        }
+        conditions = [Attr("tenant_id").eq(tenant_id)]
+        if status:
+            conditions.append(Attr("status").eq(status))
+        if event_type:
+            conditions.append(Attr("event_type").eq(event_type))
+        condition: Any = conditions[0]
+        for extra in conditions[1:]:
+            condition = condition & extra
+        kwargs["FilterExpression"] = condition
+        start = keys.decode_cursor(cursor, pk)
+        if start:
+            kwargs["ExclusiveStartKey"] = start
+        items: list[DeliveryRecord] = []
+        while True:
+            page = self.table.query(**kwargs)
+            items += [delivery_record(strip(i)) for i in page.get("Items", [])]
+            last = page.get("LastEvaluatedKey")
+            if not last or len(items) >= limit:
+                return items[:limit], keys.encode_cursor(last) if last else None
+            kwargs["ExclusiveStartKey"] = last
+            kwargs["Limit"] = limit - len(items)

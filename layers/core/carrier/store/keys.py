@@ -1,0 +1,112 @@
+"""The table's keys: the only place a key is built. One table:
+
+| item | pk | sk | lsi1 |
+| --- | --- | --- | --- |
+| API key | `KEY#<sha256>` | `KEY` | |
+| API key (by tenant) | `TENANT#<t>` | `KEYID#<key_id>` | |
+| webhook | `TENANT#<t>` | `WH#<webhook_id>` | |
+| tenant setting | `TENANT#<t>` | `SETTING#<name>` | |
+| rate-limit counter | `RATE#<webhook_id>` | `<epoch second>` | |
+| event (stored once, for retries) | `EVENT#<t>#<event_id>` | `EVENT` | |
+| delivery | `WH#<webhook_id>` or `CB#<t>` | `DLV#<delivery_id>` | `<created_at>#<delivery_id>` |
+
+Nothing outside `carrier.store` builds a key. Deliveries and events expire through the `expires_at` TTL.
+A cursor is a key, encoded; it is only valid for the partition it came from (so it cannot cross tenants).
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from decimal import Decimal
+from typing import Any
+
+from boto3.dynamodb.conditions import ConditionBase
+from boto3.dynamodb.conditions import Key as KeyIs
+
+from carrier.errors import InvalidInput
+
+Key = dict[str, str]
+
+
+def api_key(key_hash: str) -> Key:
+    return {"pk": f"KEY#{key_hash}", "sk": "KEY"}
+
+
+def tenant_pk(tenant_id: str) -> str:
+    return f"TENANT#{tenant_id}"
+
+
+def tenant_api_key(tenant_id: str, key_id: str) -> Key:
+    return {"pk": tenant_pk(tenant_id), "sk": f"KEYID#{key_id}"}
+
+
+API_KEY_ID_PREFIX = "KEYID#"
+WEBHOOK_PREFIX = "WH#"
+
+
+def webhook(tenant_id: str, webhook_id: str) -> Key:
+    return {"pk": tenant_pk(tenant_id), "sk": f"{WEBHOOK_PREFIX}{webhook_id}"}
+
+
+def tenant_setting(tenant_id: str, name: str) -> Key:
+    return {"pk": tenant_pk(tenant_id), "sk": f"SETTING#{name}"}
+
+
+def rate_slot(webhook_id: str, second: int) -> Key:
+    return {"pk": f"RATE#{webhook_id}", "sk": str(second)}
+
+
+def event(tenant_id: str, event_id: str) -> Key:
+    return {"pk": f"EVENT#{tenant_id}#{event_id}", "sk": "EVENT"}
+
+
+def in_tenant(tenant_id: str, sk_prefix: str) -> ConditionBase:
+    """A Query condition: the tenant's items of one kind (one partition, never a Scan)."""
+    return KeyIs("pk").eq(tenant_pk(tenant_id)) & KeyIs("sk").begins_with(sk_prefix)
+
+
+def delivery_pk(tenant_id: str, webhook_id: str | None) -> str:
+    """Deliveries live with their webhook; per-job callbacks with their tenant."""
+    return f"WH#{webhook_id}" if webhook_id else f"CB#{tenant_id}"
+
+
+def delivery(tenant_id: str, webhook_id: str | None, delivery_id: str) -> Key:
+    return {"pk": delivery_pk(tenant_id, webhook_id), "sk": f"DLV#{delivery_id}"}
+
+
+def delivery_lsi1(created_at: str, delivery_id: str) -> str:
+    return f"{created_at}#{delivery_id}"
+
+
+def plain(value: Any) -> Any:
+    """DynamoDB's Decimals back to int/float, recursively."""
+    if isinstance(value, Decimal):
+        return int(value) if value == value.to_integral_value() else float(value)
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value
+
+
+def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
+    if not last_key:
+        return None
+    raw = json.dumps(plain(last_key), separators=(",", ":"), sort_keys=True).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None, pk: str) -> dict[str, Any] | None:
+    """A cursor is only valid for the partition it came from (so it cannot cross tenants)."""
+    if not cursor:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        key = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+        raise InvalidInput("cursor is malformed", field="cursor") from exc
+    if not isinstance(key, dict) or key.get("pk") != pk or not all(isinstance(v, str) for v in key.values()):
+        raise InvalidInput("cursor does not belong to this list", field="cursor")
+    return key

@@ -1,0 +1,94 @@
+"""Webhook items: one per subscription, in its tenant's partition."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from boto3.dynamodb.conditions import Attr, Key
+from botocore.exceptions import ClientError
+
+from carrier.errors import Conflict, InvalidInput, NotFound
+from carrier.records import WebhookRecord, webhook_record
+from carrier.store import keys
+from carrier.store.table import Table, assignments, is_condition_failure, strip
+
+
+class WebhookItems(Table):
+    def put_webhook(self, record: WebhookRecord) -> None:
+        item = {**keys.webhook(record["tenant_id"], record["id"]), **record}
+        try:
+            self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise Conflict("a webhook with this id already exists") from exc
+            raise
+
+    def get_webhook(self, tenant_id: str, webhook_id: str) -> WebhookRecord:
+        item = self.table.get_item(Key=keys.webhook(tenant_id, webhook_id)).get("Item")
+        if not item:
+            raise NotFound(f"webhook {webhook_id} not found", field="id")
+        return webhook_record(strip(item))
+
+    def list_webhooks(self, tenant_id: str, limit: int, cursor: str | None) -> tuple[list[WebhookRecord], str | None]:
+        pk = keys.tenant_pk(tenant_id)
+        kwargs: dict[str, Any] = {
+            "KeyConditionExpression": Key("pk").eq(pk) & Key("sk").begins_with(keys.WEBHOOK_PREFIX),
+            "Limit": limit,
+        }
+        start = keys.decode_cursor(cursor, pk)
+        if start:
+            if not start.get("sk", "").startswith(keys.WEBHOOK_PREFIX):
+                raise InvalidInput("cursor does not belong to this list", field="cursor")
+            kwargs["ExclusiveStartKey"] = start
+        page = self.table.query(**kwargs)
+        return [webhook_record(strip(i)) for i in page.get("Items", [])], keys.encode_cursor(
+            page.get("LastEvaluatedKey")
+        )
+
+    def all_webhooks(self, tenant_id: str) -> list[WebhookRecord]:
+        """Every webhook of a tenant: one Query (paged past 1 MB), never a Scan."""
+        return [
+            webhook_record(strip(item))
+            for item in self._query_all(
+                KeyConditionExpression=Key("pk").eq(keys.tenant_pk(tenant_id))
+                & Key("sk").begins_with(keys.WEBHOOK_PREFIX)
+            )
+        ]
+
+    def update_webhook(
+        self, tenant_id: str, webhook_id: str, changes: dict[str, Any], remove: tuple[str, ...] = ()
+    ) -> WebhookRecord:
+        """Set (and remove) fields of an existing webhook; returns the new record."""
+        clauses, names, values = assignments(changes)
+        expression = "SET " + ", ".join(clauses)
+        if remove:
+            removed = {f"#r{i}": name for i, name in enumerate(remove)}
+            names.update(removed)
+            expression += " REMOVE " + ", ".join(removed)
+        try:
+            result = self.table.update_item(
+                Key=keys.webhook(tenant_id, webhook_id),
+                UpdateExpression=expression,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ConditionExpression=Attr("pk").exists(),
+                ReturnValues="ALL_NEW",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise NotFound(f"webhook {webhook_id} not found", field="id") from exc
+            raise
+        return webhook_record(strip(result["Attributes"]))
+
+    def delete_webhook(self, tenant_id: str, webhook_id: str) -> WebhookRecord:
+        try:
+            result = self.table.delete_item(
+                Key=keys.webhook(tenant_id, webhook_id),
+                ConditionExpression=Attr("pk").exists(),
+                ReturnValues="ALL_OLD",
+            )
+        except ClientError as exc:
+            if is_condition_failure(exc):
+                raise NotFound(f"webhook {webhook_id} not found", field="id") from exc
+            raise
+        return webhook_record(strip(result["Attributes"]))
