@@ -8,11 +8,11 @@ from typing import Any
 from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from carrier.clock import Clock, SystemClock, iso
-from carrier.dispatch import Target
 from carrier.errors import NotFound
 from carrier.models import PayloadFormat, Signature, SignatureScheme, secret_for_signature
 from carrier.ports import SecretVault, TenantSettingStore
 from carrier.records import SecretDocument
+from carrier.targets import Target
 from carrier.vault import generate_secret
 
 SETTING = "callbacks"

@@ -9,105 +9,37 @@ from __future__ import annotations
 import asyncio
 import json
 import time
-from collections import Counter
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
 from datetime import timedelta
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar, cast
 
-from aws_lambda_powertools import Logger, Metrics
 from aws_lambda_powertools.metrics import MetricUnit
 
 from carrier import ids
 from carrier.catalog import matches
 from carrier.clock import Clock, SystemClock, iso
 from carrier.formats import BodyCache, Event
-from carrier.models.common import MASK
 from carrier.models.webhooks import filters_of
+from carrier.observability import logger, metrics
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify
 from carrier.ports import DispatchStore, HttpTransport, RetryScheduler, SecretReader
-from carrier.records import AttemptRecord, DeliveryRecord, EventRecord, WebhookRecord
+from carrier.records import AttemptRecord, DeliveryRecord, DeliveryStatus, EventRecord
+from carrier.redaction import mask_headers, redact, secret_values
 from carrier.settings import Settings
 from carrier.signing import SignInput, base_headers, sign
+from carrier.targets import AttemptResult, DispatchReport, Handoff, Target
 from carrier.vault import active_keys
 
 if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
     from carrier.transport import HttpResult, Transport
 
-logger = Logger()
-metrics = Metrics()  # flushed by the handler's @metrics.log_metrics (one EMF document per invocation)
 T = TypeVar("T")
 Record = TypeVar("Record", bound=Mapping[str, Any])
 
 RESPONSE_EXCERPT = 2048
 RATE_LIMIT_DEFER_SECONDS = 1
 ERROR_EXCERPT = 512
-
-
-@dataclass(frozen=True)
-class Target:
-    """Where one delivery goes and how it is shaped."""
-
-    tenant_id: str
-    webhook_id: str | None  # None for a per-job callback
-    url: str
-    payload_format: str
-    scheme: str
-    header: str | None
-    secret_name: str
-    rate_limit: int | None = None  # deliveries per second at most (over it: deferred, never dropped)
-
-    @classmethod
-    def of_webhook(cls, record: WebhookRecord) -> Target:
-        signature = record["signature"]
-        return cls(
-            tenant_id=record["tenant_id"],
-            webhook_id=record["id"],
-            url=record["url"],
-            payload_format=record["payload_format"],
-            scheme=signature["scheme"],
-            header=signature.get("header"),
-            secret_name=record["secret_name"],
-            rate_limit=record.get("rate_limit"),
-        )
-
-    @property
-    def key(self) -> str:
-        return self.webhook_id or f"callback:{self.url}"
-
-
-@dataclass(frozen=True)
-class Handoff:
-    """A failed delivery handed to the retry ladder."""
-
-    tenant_id: str
-    webhook_id: str | None
-    delivery_id: str
-    event_id: str
-    wait_seconds: int
-    step: int  # index of the next ladder step (-1: a deferred first attempt, over the rate limit)
-
-
-@dataclass
-class AttemptResult:
-    delivery_id: str
-    event_id: str
-    outcome: Outcome
-    result: HttpResult
-    attempt: AttemptRecord
-
-
-@dataclass
-class DispatchReport:
-    event_id: str
-    matched: int = 0
-    duplicates: int = 0
-    skipped_disabled: int = 0
-    outcomes: Counter[str] = field(default_factory=Counter)
-    handoffs: list[Handoff] = field(default_factory=list)
-    results: list[AttemptResult] = field(default_factory=list)
-    deferred: int = 0
 
 
 def matches_filters(filters: dict[str, Any], data: dict[str, Any]) -> bool:
@@ -122,39 +54,6 @@ def matches_filters(filters: dict[str, Any], data: dict[str, Any]) -> bool:
         elif value != wanted:
             return False
     return True
-
-
-def mask_headers(headers: dict[str, str], secret_names: set[str]) -> dict[str, str]:
-    """Request headers as logged: custom header values and signatures masked."""
-    masked = {}
-    for name, value in headers.items():
-        lowered = name.lower()
-        if lowered in secret_names:
-            masked[name] = MASK
-        elif "signature" in lowered:
-            masked[name] = value[:10] + "…"
-        else:
-            masked[name] = value
-    return masked
-
-
-def redact(text: str | None, secrets: list[str]) -> str | None:
-    """`text` with every secret value masked: a receiver that echoes its request back must not make the
-    delivery log show the signing secret or a custom header's value."""
-    if not text:
-        return text
-    for secret in secrets:
-        if secret in text:
-            text = text.replace(secret, MASK)
-    return text
-
-
-def secret_values(keys: list[str], custom: dict[str, str]) -> list[str]:
-    """What must never be stored in clear: signing keys (with and without their `whsec_` prefix), header values.
-    Values shorter than 4 characters are left out (masking every "a" would wreck the text and hide nothing)."""
-    values = [*keys, *(key.removeprefix("whsec_") for key in keys if key.startswith("whsec_")), *custom.values()]
-    kept = {value for value in values if len(value) >= 4}
-    return sorted(kept, key=len, reverse=True)  # longest first: a key's suffix never splits its prefix
 
 
 class Dispatcher:
@@ -225,7 +124,7 @@ class Dispatcher:
             "webhook_id": target.webhook_id,
             "event_id": event.id,
             "event_type": event.type,
-            "status": "pending",
+            "status": DeliveryStatus.pending,
             "created_at": stamp,
             "updated_at": stamp,
             "claimed_at": stamp,
@@ -282,7 +181,7 @@ class Dispatcher:
     def _defer(self, event: Event, target: Target, delivery_id: str, report: DispatchReport) -> None:
         """Over the rate limit: the first attempt goes to the ladder, one second later (never dropped)."""
         due = iso(self.clock.now() + timedelta(seconds=RATE_LIMIT_DEFER_SECONDS))
-        changes = {"status": "retrying", "next_attempt_at": due, "updated_at": iso(self.clock.now())}
+        changes = {"status": DeliveryStatus.retrying, "next_attempt_at": due, "updated_at": iso(self.clock.now())}
         self.store.update_delivery(target.tenant_id, target.webhook_id, delivery_id, changes)
         handoff = Handoff(target.tenant_id, target.webhook_id, delivery_id, event.id, RATE_LIMIT_DEFER_SECONDS, -1)
         report.handoffs.append(handoff)
@@ -340,12 +239,12 @@ class Dispatcher:
         return AttemptResult(delivery_id, event.id, outcome, result, _without_nones(attempt))
 
     @staticmethod
-    def status_after(outcome: Outcome, *, retrying: bool) -> str:
+    def status_after(outcome: Outcome, *, retrying: bool) -> DeliveryStatus:
         if outcome.name == DELIVERED:
-            return "delivered"
+            return DeliveryStatus.delivered
         if outcome.name == RETRY and retrying:
-            return "retrying"
-        return "failed"
+            return DeliveryStatus.retrying
+        return DeliveryStatus.failed
 
     def record(
         self, target: Target, delivery_id: str, result: AttemptResult, status: str, extra: dict[str, Any] | None = None

@@ -23,8 +23,8 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # names for the type checker only: no import cycle, no aiohttp at cold start
-    from carrier.dispatch import Handoff
     from carrier.records import AttemptRecord, DeliveryRecord, EventRecord, SecretDocument, WebhookRecord
+    from carrier.targets import Handoff
     from carrier.transport import HttpResult
 
 

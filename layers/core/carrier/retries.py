@@ -14,22 +14,21 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools import Logger
 from aws_lambda_powertools.metrics import MetricUnit
 
 from carrier.clock import Clock, SystemClock, iso, parse_iso
-from carrier.dispatch import RATE_LIMIT_DEFER_SECONDS, Dispatcher, Target, event_from_record, metrics, run_once
+from carrier.dispatch import RATE_LIMIT_DEFER_SECONDS, Dispatcher, event_from_record, metrics, run_once
 from carrier.errors import Conflict, InvalidInput, NotFound
 from carrier.formats import Event
 from carrier.models import SendResult
+from carrier.observability import logger
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY
 from carrier.ports import EngineStore, HttpTransport, SecretVault
-from carrier.records import DeliveryRecord
+from carrier.records import TERMINAL, DeliveryRecord, DeliveryStatus
 from carrier.settings import Settings
+from carrier.targets import Target
 
-logger = Logger()
-
-EXHAUSTED, ENDED = "exhausted", "ended"
+EXHAUSTED, ENDED = DeliveryStatus.exhausted.value, "ended"  # the ladder's outcomes besides the attempt's
 
 # What the state machine does after each outcome of the attempt function (its Choice state).
 TRANSITIONS: dict[str, str] = {
@@ -84,7 +83,7 @@ class RetryService:
                 event,
                 target,
                 delivery_id,
-                attempt_number=int(delivery.get("attempt_count", 0)),
+                attempt_number=delivery["attempt_count"],
                 trigger="initial" if step < 0 else "retry",
             )
             outcome = result.outcome.name
@@ -92,12 +91,12 @@ class RetryService:
             if outcome == RETRY and next_step < len(ladder):
                 wait = max(ladder[next_step], result.outcome.retry_after or 0)
                 due = iso(self.clock.now() + timedelta(seconds=wait))
-                dispatcher.record(target, delivery_id, result, "retrying", {"next_attempt_at": due})
+                dispatcher.record(target, delivery_id, result, DeliveryStatus.retrying, {"next_attempt_at": due})
                 return {**state, "outcome": RETRY, "step": next_step, "wait_seconds": wait}
             if outcome == RETRY:
-                dispatcher.record(target, delivery_id, result, "retrying")
+                dispatcher.record(target, delivery_id, result, DeliveryStatus.retrying)
                 return {**state, "outcome": EXHAUSTED}
-            status = "delivered" if outcome == DELIVERED else "failed"
+            status = DeliveryStatus.delivered if outcome == DELIVERED else DeliveryStatus.failed
             dispatcher.record(target, delivery_id, result, status)
             return {**state, "outcome": outcome}
         finally:
@@ -107,7 +106,9 @@ class RetryService:
         """The last retry failed: the delivery is exhausted and the webhook disabled (with reason and time)."""
         tenant_id, webhook_id, delivery_id = state["tenant_id"], state.get("webhook_id"), state["delivery_id"]
         now = iso(self.clock.now())
-        self.store.update_delivery(tenant_id, webhook_id, delivery_id, {"status": "exhausted", "updated_at": now})
+        self.store.update_delivery(
+            tenant_id, webhook_id, delivery_id, {"status": DeliveryStatus.exhausted, "updated_at": now}
+        )
         if webhook_id:
             reason = f"retries exhausted: delivery {delivery_id} failed {len(state.get('ladder') or []) + 1} times"
             with contextlib.suppress(NotFound):  # deleted meanwhile: nothing to disable
@@ -129,8 +130,8 @@ class RetryService:
         tenant_id, webhook_id, delivery_id = state["tenant_id"], state.get("webhook_id"), state["delivery_id"]
         error = state.get("error") or {}
         message = f"{error.get('Error', 'error')}: {str(error.get('Cause', ''))[:300]}"
-        changes = {"status": "failed", "updated_at": iso(self.clock.now()), "failure": message}
-        for expected in ("retrying", "pending"):
+        changes = {"status": DeliveryStatus.failed, "updated_at": iso(self.clock.now()), "failure": message}
+        for expected in (DeliveryStatus.retrying, DeliveryStatus.pending):
             if self.store.update_delivery(tenant_id, webhook_id, delivery_id, changes, expected_status=expected):
                 break
         logger.error(
@@ -164,14 +165,14 @@ class RetryService:
             raise Conflict("an attempt of this delivery is in progress; try again shortly", field="delivery_id")
         try:
             result = await dispatcher.attempt(
-                event, target, delivery_id, attempt_number=int(delivery.get("attempt_count", 1)), trigger=trigger
+                event, target, delivery_id, attempt_number=delivery["attempt_count"], trigger=trigger
             )
             if result.outcome.name == DELIVERED:
-                status = "delivered"
-            elif delivery["status"] in ("retrying", "exhausted"):
-                status = delivery["status"]  # the ladder (or its end) is unchanged by a failed manual retry
+                status = DeliveryStatus.delivered
+            elif delivery["status"] in (DeliveryStatus.retrying, DeliveryStatus.exhausted):
+                status = DeliveryStatus(delivery["status"])  # a failed manual retry leaves the ladder (or its end)
             else:
-                status = "failed"
+                status = DeliveryStatus.failed
             dispatcher.record(target, delivery_id, result, status)
         finally:
             self.store.release_delivery_lock(tenant_id, webhook_id, delivery_id, owner)
@@ -186,7 +187,7 @@ class RetryService:
         if webhook.get("status") != "active":
             raise Conflict("the webhook is disabled: enable it before recovering", field="webhook_id")
         found: list[DeliveryRecord] = []
-        for status in ("failed", "exhausted"):
+        for status in (DeliveryStatus.failed, DeliveryStatus.exhausted):
             cursor = None
             while len(found) < RECOVER_LIMIT:
                 page, cursor = self.store.list_deliveries(
@@ -228,7 +229,7 @@ class RetryService:
             delivery = self.store.get_delivery(tenant_id, webhook_id, delivery_id)
         except NotFound:
             return f"delivery {delivery_id} not found"
-        if need_active and delivery.get("status") in ("delivered", "failed", "exhausted"):
+        if need_active and delivery.get("status") in TERMINAL:
             return f"delivery is already {delivery['status']}"
         now = iso(self.clock.now())
         if webhook_id:
@@ -253,7 +254,7 @@ class RetryService:
 
     def _end(self, tenant_id: str, webhook_id: str, delivery_id: str, reason: str, now: str) -> str:
         """The ladder ends without an attempt: the delivery fails with the reason."""
-        changes = {"status": "failed", "failure": reason, "updated_at": now}
+        changes = {"status": DeliveryStatus.failed, "failure": reason, "updated_at": now}
         self.store.update_delivery(tenant_id, webhook_id, delivery_id, changes)
         return reason
 

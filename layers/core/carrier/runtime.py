@@ -17,9 +17,10 @@ from carrier.webhooks import WebhookService
 if TYPE_CHECKING:
     from carrier.callbacks import CallbackService
     from carrier.deliveries import DeliveryService
-    from carrier.dispatch import Dispatcher, RetryScheduler
+    from carrier.dispatch import Dispatcher
     from carrier.ingest import PublishRequest, PublishResult
     from carrier.models import SendResult
+    from carrier.ports import RetryScheduler
     from carrier.retries import RetryService
     from carrier.transport import Transport
 

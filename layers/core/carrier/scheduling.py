@@ -10,7 +10,7 @@ import json
 from typing import Any
 
 from carrier import aws
-from carrier.dispatch import Handoff
+from carrier.targets import Handoff
 
 
 def execution_input(handoff: Handoff, ladder: tuple[int, ...]) -> dict[str, Any]:
