@@ -1,0 +1,134 @@
+"""Commands that manage a deployment: API keys, webhooks, publishing, the delivery log, the DLQ."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+from carrier.cli.common import CliError, Target, emit
+
+
+def cmd_keys_create(args: argparse.Namespace) -> int:
+    from carrier.apikeys import issue_key
+
+    issued = issue_key(args.tenant, Target(args).store())
+    if args.output == "json":
+        emit(args, {"key": issued.key, "key_id": issued.key_id, "tenant_id": issued.tenant_id})
+    else:
+        print(f"API key for tenant {issued.tenant_id} (id {issued.key_id}); shown once, store it now:")
+        print(issued.key)
+    return 0
+
+
+def cmd_keys_revoke(args: argparse.Namespace) -> int:
+    from carrier.apikeys import revoke_key
+
+    revoked = revoke_key(Target(args).store(), key=args.key, tenant_id=args.tenant, key_id=args.id)
+    print(f"revoked {revoked['key_id']} of tenant {revoked['tenant_id']}")
+    return 0
+
+
+def cmd_keys_list(args: argparse.Namespace) -> int:
+    keys = Target(args).store().list_api_keys(args.tenant)
+    rows = [("KEY ID", "CREATED")] + [(k["key_id"], k["created_at"]) for k in keys]
+    emit(args, [{"key_id": k["key_id"], "created_at": k["created_at"]} for k in keys], rows)
+    return 0
+
+
+def cmd_webhooks_list(args: argparse.Namespace) -> int:
+    status, body = Target(args).api("GET", f"/v1/webhooks?limit={args.limit}")
+    if status != 200:
+        raise CliError(f"API answered {status}: {body}")
+    rows = [("ID", "STATUS", "URL", "EVENTS")] + [
+        (w["id"], w["status"], w["url"], ",".join(w["events"])) for w in body["data"]
+    ]
+    emit(args, body, rows)
+    return 0
+
+
+def cmd_publish(args: argparse.Namespace) -> int:
+    try:
+        data = json.loads(args.data)
+    except ValueError as exc:
+        raise CliError(f"--data is not JSON: {exc}") from exc
+    body: dict[str, Any] = {"type": args.type, "data": data}
+    if args.id:
+        body["id"] = args.id
+    if args.callback_url:
+        body["callback_url"] = args.callback_url
+    status, answer = Target(args).api("POST", "/v1/events", body)
+    if status >= 300:
+        raise CliError(f"API answered {status}: {answer}")
+    emit(args, answer)
+    return 0
+
+
+def cmd_deliveries_tail(args: argparse.Namespace) -> int:
+    """Follow a webhook's delivery log: one line per new attempt (like `stripe listen`)."""
+    import time
+
+    target = Target(args)
+    seen: dict[str, int] = {}
+    printed, first = 0, True
+    while True:
+        status, page = target.api("GET", f"/v1/webhooks/{args.webhook_id}/deliveries?limit=50")
+        if status != 200:
+            raise CliError(f"API answered {status}: {page}")
+        for delivery in reversed(page["deliveries"]):
+            known = seen.get(delivery["delivery_id"])
+            seen[delivery["delivery_id"]] = delivery["attempts"]
+            if (first and not args.history) or known == delivery["attempts"]:
+                continue
+            if args.output == "json":
+                print(json.dumps(delivery), flush=True)
+            else:
+                print(
+                    f"{delivery.get('timestamp') or delivery['created_at']}  {delivery['delivery_id']}  "
+                    f"{delivery['event_type']:<24} {delivery['status']:<10} {delivery.get('status_code') or '-':>4}  "
+                    f"{delivery.get('response_time_ms') or 0:>5} ms  attempt {delivery['attempts']}",
+                    flush=True,
+                )
+            printed += 1
+            if args.count and printed >= args.count:
+                return 0
+        first = False
+        time.sleep(args.interval)
+
+
+def cmd_deliveries_recover(args: argparse.Namespace) -> int:
+    """Re-send every failed or exhausted delivery since a time, 100 per API call, with a progress line."""
+    target = Target(args)
+    totals = {"recovered": 0, "delivered": 0, "failed": 0, "skipped": 0}
+    while True:
+        status, answer = target.api("POST", f"/v1/webhooks/{args.webhook_id}/recover", {"since": args.since})
+        if status != 200:
+            raise CliError(f"API answered {status}: {answer}")
+        for key in totals:
+            totals[key] += answer.get(key, 0)
+        progress_bar(totals["recovered"], totals["recovered"] + (100 if answer["has_more"] else 0))
+        if not answer["has_more"]:
+            break
+    print()
+    emit(args, totals, [tuple(totals), tuple(str(v) for v in totals.values())])
+    return 0
+
+
+def progress_bar(done: int, total: int, width: int = 30) -> None:
+    filled = int(width * done / total) if total else width
+    print(f"\r[{'#' * filled}{'.' * (width - filled)}] {done}/{total}", end="", file=sys.stderr, flush=True)
+
+
+def cmd_dlq_redrive(args: argparse.Namespace) -> int:
+    from carrier import aws
+    from carrier.redrive import redrive
+
+    target = Target(args)
+    queue_url = args.queue_url or os.environ.get("CARRIER_EVENTS_QUEUE_URL") or target.state.get("events_queue_url")
+    if not queue_url:
+        raise CliError("no queue: start `make local`, or pass --queue-url (the stack's EventsQueueUrl output)")
+    moved = redrive(aws.client("sqs"), queue_url, progress_bar)
+    print(f"\nmoved {moved} messages back to {queue_url}")
+    return 0

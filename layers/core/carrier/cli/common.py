@@ -1,0 +1,84 @@
+"""What every command shares: where the stack is (the local state file or flags), API calls, output."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import urllib.error
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+STATE_ENV = "CARRIER_STATE"
+
+
+class CliError(Exception):
+    pass
+
+
+def find_state() -> dict[str, Any]:
+    """The local stack's state file: $CARRIER_STATE, or .carrier/local.json here or in a parent folder."""
+    explicit = os.environ.get(STATE_ENV)
+    candidates = (
+        [Path(explicit)] if explicit else [p / ".carrier" / "local.json" for p in [Path.cwd(), *Path.cwd().parents]]
+    )
+    for path in candidates:
+        if path.is_file():
+            state: dict[str, Any] = json.loads(path.read_text())
+            return state
+    return {}
+
+
+class Target:
+    """Where commands go: a deployed stack (environment) or the local stack (state file)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.state = find_state()
+        self.api_url = getattr(args, "api_url", None) or os.environ.get("CARRIER_API_URL") or self.state.get("api_url")
+        self.api_key = getattr(args, "api_key", None) or os.environ.get("CARRIER_API_KEY") or self.state.get("api_key")
+        self.table = getattr(args, "table", None) or os.environ.get("CARRIER_TABLE") or self.state.get("table_name")
+        self.bus = os.environ.get("CARRIER_EVENT_BUS") or self.state.get("event_bus_name")
+        if self.state and not os.environ.get("CARRIER_TABLE"):
+            # the local stack's moto endpoint, for commands that talk to AWS directly
+            os.environ.setdefault("AWS_ENDPOINT_URL", self.state.get("aws_endpoint_url", ""))
+            os.environ.setdefault("AWS_DEFAULT_REGION", self.state.get("region", "us-east-1"))
+            os.environ.setdefault("AWS_ACCESS_KEY_ID", "testing")
+            os.environ.setdefault("AWS_SECRET_ACCESS_KEY", "testing")
+
+    def store(self) -> Any:
+        if not self.table:
+            raise CliError("no table: start `make local`, or set CARRIER_TABLE (and AWS credentials)")
+        from carrier.store import Store
+
+        return Store(self.table)
+
+    def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
+        if not self.api_url or not self.api_key:
+            raise CliError("no API: start `make local`, or set CARRIER_API_URL and CARRIER_API_KEY")
+        data = json.dumps(body).encode() if body is not None else None
+        request = urllib.request.Request(  # noqa: S310 (the URL is the operator's own API)
+            self.api_url.rstrip("/") + path,
+            data=data,
+            method=method,
+            headers={"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
+                raw = response.read()
+                return response.status, json.loads(raw) if raw else None
+        except urllib.error.HTTPError as exc:
+            raw = exc.read()
+            try:
+                return exc.code, json.loads(raw)
+            except ValueError:
+                return exc.code, {"message": raw.decode(errors="replace")}
+
+
+def emit(args: argparse.Namespace, value: Any, table: list[tuple[str, ...]] | None = None) -> None:
+    if getattr(args, "output", "table") == "json" or table is None:
+        print(json.dumps(value, indent=2, default=str))
+        return
+    widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
