@@ -10,7 +10,7 @@ export CHROMIUM ?= /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv browser local test lint build deploy bench clean
+.PHONY: venv browser local test unit integration e2e security dashboard pr lint build deploy bench clean
 
 venv: $(STAMP)
 
@@ -31,11 +31,23 @@ browser:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
 	  || { $(SUDO) apt-get update -q >/dev/null && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }
 
-## make test: unit, integration (moto), e2e (local stack over HTTP), dashboard (Chromium) and security tests
+## make test: every level below, in one pytest run (what CI runs after `make lint`)
 test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## make lint: ruff, mypy, sam validate --lint, sam build
+## One level at a time (tests/<level>/): unit (no AWS, no sockets, seconds), integration (moto, real handlers),
+## e2e (the local stack over HTTP), security (SSRF, hostile receivers and input, schemathesis), dashboard (Chromium)
+unit integration e2e security: $(STAMP)
+	$(BIN)/python -m pytest tests/$@ $(PYTEST_ARGS)
+
+dashboard: $(STAMP) browser
+	$(BIN)/python -m pytest tests/$@ $(PYTEST_ARGS)
+
+## make pr: everything CI runs (lint, then every test level), before you push
+pr: lint test
+
+## make lint: ruff (with the complexity gate), ruff format, mypy over carrier, carrier_local, functions, tests
+## and bench, sam validate --lint, sam build
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .

@@ -7,12 +7,11 @@ retries and test sends): one code path for every attempt.
 from __future__ import annotations
 
 import asyncio
-import json
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from datetime import timedelta
 from http import HTTPStatus
-from typing import TYPE_CHECKING, Any, TypeVar, cast
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
@@ -24,7 +23,7 @@ from carrier.models.webhooks import filters_of
 from carrier.observability import logger, metrics
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify
 from carrier.ports import DispatchStore, HttpTransport, RetryScheduler, SecretReader
-from carrier.records import AttemptRecord, DeliveryRecord, DeliveryStatus, EventRecord
+from carrier.records import AttemptRecord, DeliveryRecord, DeliveryStatus, EventRecord, event_record, without_nones
 from carrier.redaction import mask_headers, redact, secret_values
 from carrier.settings import Settings
 from carrier.signing import SignInput, base_headers, sign
@@ -35,7 +34,6 @@ if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at 
     from carrier.transport import HttpResult, Transport
 
 T = TypeVar("T")
-Record = TypeVar("Record", bound=Mapping[str, Any])
 
 RESPONSE_EXCERPT = 2048
 RATE_LIMIT_DEFER_SECONDS = 1
@@ -135,7 +133,7 @@ class Dispatcher:
         if target.webhook_id is None:
             record["url"] = target.url
             record["target"] = "callback"
-        record = _without_nones(record)
+        record = without_nones(record)
         stale = iso(now - timedelta(seconds=self.settings.http_timeout_seconds * 4))
         claimed = await self._io(self.store.claim_delivery, record, stale)
         if not claimed:
@@ -236,7 +234,7 @@ class Dispatcher:
             "response_body": redact(excerpt, secrets),
             "request_headers": mask_headers(headers, {name.lower() for name in custom}),
         }
-        return AttemptResult(delivery_id, event.id, outcome, result, _without_nones(attempt))
+        return AttemptResult(delivery_id, event.id, outcome, result, without_nones(attempt))
 
     @staticmethod
     def status_after(outcome: Outcome, *, retrying: bool) -> DeliveryStatus:
@@ -262,11 +260,11 @@ class Dispatcher:
         }
         if http.status is not None:
             changes["status_code"] = http.status
-        call = _without_nones({"status_code": http.status, "message": _message(http), "date": now})
+        call = without_nones({"status_code": http.status, "message": _message(http), "date": now})
         webhook_changes: dict[str, Any] = {"last_call": call}
         if result.outcome.name != DELIVERED:
             body = http.body[:RESPONSE_EXCERPT].decode("utf-8", "replace") if http.body else None
-            webhook_changes["last_error"] = _without_nones({**call, "body": body})
+            webhook_changes["last_error"] = without_nones({**call, "body": body})
         if result.outcome.name == GONE:
             webhook_changes.update(status="disabled", disabled_reason="the receiver answered 410 Gone", disabled_at=now)
             metrics.add_metric(name="WebhooksDisabled", unit=MetricUnit.Count, value=1)
@@ -302,16 +300,7 @@ class Dispatcher:
         return int(now.timestamp()) + self.settings.delivery_retention_days * 86400
 
     def _event_record(self, event: Event, now: Any) -> EventRecord:
-        record: EventRecord = {
-            "tenant_id": event.tenant_id,
-            "id": event.id,
-            "type": event.type,
-            "timestamp": event.timestamp,
-            "data": json.dumps(event.data, separators=(",", ":"), ensure_ascii=False),
-            "callback_url": event.callback_url,
-            "expires_at": self._expiry(now),
-        }
-        return _without_nones(record)
+        return event_record(event, self._expiry(now))
 
 
 # Sends a tenant waits for in an API call (test, manual retry, recover) must end inside API Gateway's
@@ -348,22 +337,6 @@ def run_once(
             await transport.close()
 
     return asyncio.run(run())
-
-
-def event_from_record(record: EventRecord) -> Event:
-    return Event(
-        id=record["id"],
-        type=record["type"],
-        tenant_id=record["tenant_id"],
-        timestamp=record["timestamp"],
-        data=json.loads(record["data"]),
-        callback_url=record.get("callback_url"),
-    )
-
-
-def _without_nones(values: Record) -> Record:
-    """The record without its None fields (DynamoDB would store them as NULL)."""
-    return cast(Record, {k: v for k, v in values.items() if v is not None})
 
 
 def _message(result: HttpResult) -> str:

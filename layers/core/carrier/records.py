@@ -7,10 +7,12 @@ older items may lack, once, on the way out of the store: no reader repeats a def
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from enum import StrEnum
-from typing import Any, NotRequired, TypedDict, cast
+from typing import Any, NotRequired, TypedDict, TypeVar, cast
 
-from carrier.formats import DEFAULT_FORMAT
+from carrier.formats import DEFAULT_FORMAT, Event
 from carrier.schemes import DEFAULT_SCHEME
 
 
@@ -145,3 +147,36 @@ def delivery_record(item: dict[str, Any]) -> DeliveryRecord:
     record = {"attempts": [], "attempt_count": 0, **item}
     record["attempt_count"] = int(record["attempt_count"])
     return cast(DeliveryRecord, record)
+
+
+def event_record(event: Event, expires_at: int) -> EventRecord:
+    """An event as stored once (for retries): its data as JSON text."""
+    record: EventRecord = {
+        "tenant_id": event.tenant_id,
+        "id": event.id,
+        "type": event.type,
+        "timestamp": event.timestamp,
+        "data": json.dumps(event.data, separators=(",", ":"), ensure_ascii=False),
+        "callback_url": event.callback_url,
+        "expires_at": expires_at,
+    }
+    return without_nones(record)
+
+
+def event_from_record(record: EventRecord) -> Event:
+    return Event(
+        id=record["id"],
+        type=record["type"],
+        tenant_id=record["tenant_id"],
+        timestamp=record["timestamp"],
+        data=json.loads(record["data"]),
+        callback_url=record.get("callback_url"),
+    )
+
+
+Record = TypeVar("Record", bound=Mapping[str, Any])
+
+
+def without_nones(values: Record) -> Record:
+    """The record without its None fields (DynamoDB would store them as NULL)."""
+    return cast(Record, {k: v for k, v in values.items() if v is not None})

@@ -17,14 +17,14 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from carrier.clock import Clock, SystemClock, iso, parse_iso
-from carrier.dispatch import RATE_LIMIT_DEFER_SECONDS, Dispatcher, event_from_record, metrics, run_once
+from carrier.dispatch import RATE_LIMIT_DEFER_SECONDS, Dispatcher, metrics, run_once
 from carrier.errors import Conflict, InvalidInput, NotFound
 from carrier.formats import Event
 from carrier.models import SendResult
 from carrier.observability import logger
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY
 from carrier.ports import EngineStore, HttpTransport, SecretVault
-from carrier.records import TERMINAL, DeliveryRecord, DeliveryStatus
+from carrier.records import TERMINAL, DeliveryRecord, DeliveryStatus, event_from_record
 from carrier.settings import Settings
 from carrier.targets import Target
 
