@@ -50,3 +50,18 @@ def test_the_template_routes_the_dashboard_without_the_authorizer() -> None:
     routes = {e["Properties"]["Path"]: e["Properties"].get("Auth", {}) for e in events.values()}
     assert routes["/dashboard"] == {"Authorizer": "NONE"}
     assert routes["/dashboard/{asset}"] == {"Authorizer": "NONE"}
+
+
+def test_the_dashboard_keeps_no_copy_of_the_api_vocabularies() -> None:
+    """Signature schemes, payload formats and delivery statuses come from the OpenAPI document's enums, so a row
+    added to `carrier.schemes` or `carrier.formats` appears in the dashboard by itself."""
+    from carrier.formats import FORMATS
+    from carrier.records import DeliveryStatus
+    from carrier.schemes import SCHEMES
+
+    scripts = "".join((DASHBOARD / name).read_text() for name in ("app.js", "api.js", "ui.js"))
+    names = [*(n for n in SCHEMES if n != "standard-webhooks"), *(f for f in FORMATS if f != "standard"), "exhausted"]
+    assert [name for name in names if f'"{name}"' in scripts] == []
+    for schema in ("PayloadFormat", "SignatureScheme", "DeliveryStatus"):
+        assert f'"{schema}"' in scripts
+    assert list(DeliveryStatus)  # the enum the OpenAPI document names

@@ -47,6 +47,24 @@ export async function api(method, path, { body, query } = {}) {
   return data;
 }
 
+// The API's own vocabularies (payload formats, signature schemes, delivery statuses), read once from its
+// OpenAPI document: the dashboard keeps no copy of them, so a scheme added to Carrier appears here by itself.
+let vocabulary = null;
+export function vocabularies() {
+  vocabulary ??= api("GET", "/openapi.json").then(
+    (doc) => {
+      const schemas = doc?.components?.schemas || {};
+      const values = (name) => schemas[name]?.enum || [];
+      return { formats: values("PayloadFormat"), schemes: values("SignatureScheme"), statuses: values("DeliveryStatus") };
+    },
+    (error) => {
+      vocabulary = null; // try again on the next page
+      throw error;
+    },
+  );
+  return vocabulary;
+}
+
 // Routes of the public API, named once.
 export const webhooks = {
   list: (cursor) => api("GET", "/v1/webhooks", { query: { limit: 50, cursor } }),

@@ -1,5 +1,5 @@
 // Carrier dashboard: a hash-routed single page over the public API. Views are plain functions of the route.
-import { ApiError, deliveries, eventTypes, session, webhooks } from "./api.js";
+import { ApiError, deliveries, eventTypes, session, vocabularies, webhooks } from "./api.js";
 import {
   alertBox,
   announce,
@@ -21,9 +21,7 @@ import {
   when,
 } from "./ui.js";
 
-const PAYLOAD_FORMATS = ["standard", "classic", "extended", "data"];
-const SIGNATURE_SCHEMES = ["standard-webhooks", "hmac-sha256-hex", "hmac-sha256-base64", "github"];
-const DELIVERY_STATUSES = ["pending", "delivered", "retrying", "failed", "exhausted"];
+let VOCABULARY = { formats: [], schemes: [], statuses: [] }; // from the API's OpenAPI document, before any view
 const REFRESH_MS = 3000;
 const ID = /^[\w-]{1,64}$/; // webhook and delivery ids: nothing that could change the API path it is put in
 
@@ -61,6 +59,7 @@ async function route() {
 async function render(view) {
   const token = ++renders;
   try {
+    VOCABULARY = await vocabularies();
     const content = await view();
     if (token === renders) show(...content);
   } catch (error) {
@@ -141,8 +140,8 @@ function webhookForm(existing) {
     url: h("input", { type: "url", required: true, inputmode: "url", placeholder: "https://example.com/webhook" }),
     description: h("input", { type: "text", maxlength: 500 }),
     events: h("input", { type: "text", required: true, list: "event-type-names", placeholder: "model.trained, detection.*" }),
-    payload_format: h("select", {}, PAYLOAD_FORMATS.map((f) => h("option", { value: f }, f))),
-    scheme: h("select", {}, SIGNATURE_SCHEMES.map((s) => h("option", { value: s }, s))),
+    payload_format: h("select", {}, VOCABULARY.formats.map((f) => h("option", { value: f }, f))),
+    scheme: h("select", {}, VOCABULARY.schemes.map((s) => h("option", { value: s }, s))),
     signature_header: h("input", { type: "text", spellcheck: "false", placeholder: "X-Webhook-Signature" }),
     rate_limit: h("input", { type: "number", min: 1, max: 10000, inputmode: "numeric" }),
     headers: h("textarea", { rows: 3, placeholder: "X-Team: search" }),
@@ -433,7 +432,7 @@ function recoverPanel(id) {
 function deliveryLog(id, types) {
   // cursors: one per page seen, so "Newer" goes back; loads are numbered so a slow one never paints over a newer.
   const state = { status: "", event_type: "", cursors: [null], loads: 0, newest: undefined, shown: "" };
-  const statusSelect = h("select", {}, h("option", { value: "" }, "All"), DELIVERY_STATUSES.map((s) => h("option", { value: s }, s)));
+  const statusSelect = h("select", {}, h("option", { value: "" }, "All"), VOCABULARY.statuses.map((s) => h("option", { value: s }, s)));
   const typeSelect = h("select", {}, h("option", { value: "" }, "All"), types.map((t) => h("option", { value: t.name }, t.name)));
   const live = h("input", { type: "checkbox", checked: true });
   const heading = h("h2", { id: "log-title", tabindex: "-1" }, "Delivery log");
