@@ -21,8 +21,8 @@ from pathlib import Path
 from types import FrameType
 from typing import Any
 
+from carrier_local.cfn import StackError
 from carrier_local.runtime import LocalCarrier
-from carrier_local.stack import StackError
 from carrier_local.template import REPO_ROOT, TemplateError
 
 READY_LINE = "Carrier local stack ready"

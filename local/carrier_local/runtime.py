@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from carrier_local import handlers
-from carrier_local.gateway import ApiGateway, GatewayServer
+from carrier_local.gateway import ApiGateway
+from carrier_local.httpserver import GatewayServer
 from carrier_local.ladder import LocalLadder, attempt_function_of
 from carrier_local.poller import SqsPoller
 from carrier_local.stack import LocalStack

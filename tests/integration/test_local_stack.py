@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 
 from carrier_local.__main__ import READY_LINE
-from carrier_local.gateway import routes_from_template
 from carrier_local.poller import SqsPoller
+from carrier_local.routes import routes_from_template
 from carrier_local.stack import LocalStack
 from carrier_local.template import load_template
 

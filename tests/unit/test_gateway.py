@@ -1,4 +1,7 @@
-"""The local HTTP API (carrier_local.gateway): route matching, the v2 event, authorizer and responses."""
+"""The local HTTP API: route matching, the v2 event, authorizer and responses.
+
+(carrier_local.routes, .apievents, .gateway and .httpserver.)
+"""
 
 from __future__ import annotations
 
@@ -11,21 +14,17 @@ from typing import Any
 
 import pytest
 
-from carrier_local.gateway import (
-    MAX_PAYLOAD_BYTES,
+from carrier_local.apievents import (
     ApiContext,
-    ApiGateway,
-    Authorizer,
-    GatewayServer,
     HttpRequest,
     MalformedResponse,
-    Route,
     build_authorizer_event,
     build_event,
-    match_route,
     response_from_result,
-    routes_from_template,
 )
+from carrier_local.gateway import ApiGateway
+from carrier_local.httpserver import MAX_PAYLOAD_BYTES, GatewayServer
+from carrier_local.routes import Authorizer, Route, match_route, routes_from_template
 from carrier_local.template import TemplateError, load_template
 
 AUTH = Authorizer(name="Keys", function="Authorizer")

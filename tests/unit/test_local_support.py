@@ -8,14 +8,14 @@ from typing import Any
 import pytest
 
 from carrier_local import handlers
-from carrier_local.intrinsics import IntrinsicError, Resolver
-from carrier_local.poller import failed_message_ids, sqs_event
-from carrier_local.stack import (
+from carrier_local.cfn import (
     StackError,
     effective_parameters,
     fold_definition_substitutions,
     prepare_for_translation,
 )
+from carrier_local.intrinsics import IntrinsicError, Resolver
+from carrier_local.poller import failed_message_ids, sqs_event
 from carrier_local.template import (
     function_sources,
     load_template,
