@@ -22,7 +22,7 @@ class Event:
 
 Builder = Callable[[Event, int], Any]
 
-# format -> body (event, retry_count). DESIGN.md's payload table, as data.
+# format -> body (event, retry_count): the README's payload table, as data (the API's PayloadFormat enum is its keys).
 FORMATS: dict[str, Builder] = {
     "standard": lambda e, n: {"type": e.type, "timestamp": e.timestamp, "data": e.data},
     "classic": lambda e, n: {"id": e.id, "event": e.type, "created_at": e.timestamp, "data": e.data},

@@ -1,7 +1,7 @@
 """Which addresses Carrier may connect to, and which URLs it accepts.
 
 One rule serves both places: at creation a literal address is checked, and at connect time every
-address a name resolves to is checked again (carrier.http connects only to checked addresses).
+address a name resolves to is checked again (carrier.transport connects only to checked addresses).
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""What one attempt's result means: DESIGN.md's outcome table, as data."""
+"""What one attempt's result means: the outcome table (the README's "Delivery rules"), as data."""
 
 from __future__ import annotations
 
