@@ -55,7 +55,7 @@ def first_try_success(receiver_url: str, fanout: int) -> dict[str, float]:
     from carrier import runtime
     from carrier.ingest import parse_bus_event
     from carrier.models import WebhookCreate
-    from carrier.scheduling import RecordingScheduler
+    from tests.fakes import RecordingScheduler
 
     counter = CallCounter()
     with mock_aws():

@@ -30,12 +30,12 @@ logging.disable(logging.INFO)
 
 import aiohttp  # noqa: E402
 
-from bench.memory import MemoryStore, MemoryVault  # noqa: E402
 from carrier.dispatch import Dispatcher  # noqa: E402
 from carrier.formats import Event  # noqa: E402
 from carrier.settings import Settings  # noqa: E402
 from carrier.transport import Transport  # noqa: E402
 from carrier.vault import generate_secret  # noqa: E402
+from tests.fakes import MemoryStore, MemoryVault, secret_document  # noqa: E402
 
 
 def free_port() -> int:
@@ -93,6 +93,11 @@ def settings(concurrency: int) -> Settings:
     )
 
 
+def vault() -> MemoryVault:
+    """Every bench webhook signs with one key (`secret_name` "bench"), read from memory, not Secrets Manager."""
+    return MemoryVault({"bench": secret_document(generate_secret())})
+
+
 def event(n: int) -> Event:
     data = {"model_id": f"mod_{n}", "metrics": {"map": 0.892, "precision": 0.917}, "project_id": "proj_1"}
     return Event(f"evt_{n}", "model.trained", "bench", "2026-01-01T00:00:00Z", data)
@@ -116,7 +121,7 @@ async def raw_loop(url: str, total: int, concurrency: int) -> float:
 async def carrier_core(url: str, total: int, concurrency: int, per_event: int) -> tuple[float, int]:
     store = MemoryStore(webhooks(url, per_event))
     transport = Transport(allow_private=True, timeout=30, concurrency=concurrency)
-    dispatcher = Dispatcher(settings(concurrency), store, MemoryVault(generate_secret()), transport)  # type: ignore[arg-type]
+    dispatcher = Dispatcher(settings(concurrency), store, vault(), transport)
     await dispatcher.dispatch(event(-1))  # warm the connections
     events = total // per_event
     started = time.perf_counter()
@@ -124,13 +129,13 @@ async def carrier_core(url: str, total: int, concurrency: int, per_event: int) -
         await asyncio.gather(*(dispatcher.dispatch(event(n)) for n in range(batch, min(batch + 10, events))))
     rate = events * per_event / (time.perf_counter() - started)
     await transport.close()
-    return rate, store.attempts
+    return rate, store.attempts_recorded
 
 
 async def fanout(url: str, webhook_count: int, concurrency: int) -> float:
     store = MemoryStore(webhooks(url, webhook_count))
     transport = Transport(allow_private=True, timeout=30, concurrency=concurrency)
-    dispatcher = Dispatcher(settings(concurrency), store, MemoryVault(generate_secret()), transport)  # type: ignore[arg-type]
+    dispatcher = Dispatcher(settings(concurrency), store, vault(), transport)
     started = time.perf_counter()
     report = await dispatcher.dispatch(event(0))
     elapsed = time.perf_counter() - started

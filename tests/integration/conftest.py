@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from carrier import runtime
-from carrier.scheduling import RecordingScheduler
+from tests.fakes import RecordingScheduler
 from tests.support import call_api
 
 

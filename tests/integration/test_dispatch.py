@@ -9,8 +9,8 @@ import boto3
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
 from carrier import runtime
-from carrier.scheduling import RecordingScheduler
 from carrier.verify import verify
+from tests.fakes import RecordingScheduler
 from tests.integration.conftest import create, deliveries
 from tests.pipeline import bus_event, dispatch
 from tests.receiver import Answer, Receiver

@@ -6,13 +6,13 @@ import asyncio
 from collections import Counter
 
 from carrier import runtime
-from carrier.clock import FakeClock
 from carrier.dispatch import Dispatcher
 from carrier.ingest import parse_bus_event
 from carrier.retries import RetryService
-from carrier.scheduling import RecordingScheduler, execution_input
+from carrier.scheduling import execution_input
 from carrier.settings import get_settings
 from carrier.transport import Transport
+from tests.fakes import FakeClock, RecordingScheduler
 from tests.integration.conftest import create, deliveries
 from tests.pipeline import bus_event
 from tests.receiver import Answer, Receiver

@@ -23,8 +23,8 @@ import pytest
 
 from carrier import runtime
 from carrier.dispatch import RESPONSE_EXCERPT
-from carrier.scheduling import RecordingScheduler
 from carrier.transport import MAX_BODY, HttpResult, Transport
+from tests.fakes import RecordingScheduler
 from tests.pipeline import bus_event, dispatch
 from tests.security.mocked import moto_env
 from tests.security.rawserver import Handler, RawServer, answer, read_request

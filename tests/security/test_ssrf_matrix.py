@@ -29,8 +29,8 @@ from pydantic import ValidationError
 from carrier import runtime, transport
 from carrier.models import WebhookCreate
 from carrier.netguard import UrlRejected, check_url
-from carrier.scheduling import RecordingScheduler
 from carrier.transport import GuardedResolver, HttpResult, Transport
+from tests.fakes import RecordingScheduler
 from tests.pipeline import bus_event, dispatch
 from tests.resolver import FakeResolver
 from tests.security.mocked import moto_env

@@ -1,0 +1,385 @@
+"""Fakes of the engine's ports (`carrier.ports`): a clock, a retry scheduler, an in-memory store and vault, and
+an HTTP transport that answers from a script. Unit tests and the benchmarks build a real `Dispatcher` /
+`RetryService` on them: no moto, no sockets, no sleeps.
+
+The store keeps `store.Store`'s semantics where the engine depends on them: an event is stored once, a delivery
+is claimed once (or taken over when left `pending` before `stale_before`), the attempt log is a ring of
+`ATTEMPTS_KEPT` slots, locks expire, conditional updates answer False, and unknown webhooks and deliveries raise
+`NotFound`. Reads return copies, as DynamoDB does.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import threading
+from collections import Counter
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any, cast
+
+from carrier.errors import Conflict, NotFound
+from carrier.records import (
+    AttemptRecord,
+    DeliveryRecord,
+    EventRecord,
+    SecretDocument,
+    WebhookRecord,
+    delivery_record,
+    webhook_record,
+)
+from carrier.store import ATTEMPTS_KEPT
+from carrier.targets import Handoff
+from carrier.transport import HttpResult
+
+START = datetime(2026, 1, 1, tzinfo=UTC)
+
+
+class FakeClock:
+    """A clock that only moves when told to."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or START
+
+    def now(self) -> datetime:
+        return self._now
+
+    def advance(self, seconds: float) -> None:
+        self._now += timedelta(seconds=seconds)
+
+
+class RecordingScheduler:
+    """A retry scheduler that only remembers what it was handed."""
+
+    def __init__(self) -> None:
+        self.handoffs: list[Handoff] = []
+
+    def schedule(self, handoff: Handoff) -> None:
+        self.handoffs.append(handoff)
+
+
+# ---- the store ----------------------------------------------------------------------------------------------
+
+_LOCK_FIELDS = ("lock_owner", "lock_until")
+
+
+def _delivery_copy(item: dict[str, Any]) -> DeliveryRecord:
+    copy = {k: v for k, v in item.items() if k not in _LOCK_FIELDS}
+    copy["attempts"] = [dict(a) for a in item.get("attempts", [])]
+    return delivery_record(copy)
+
+
+class MemoryStore:
+    """The engine's store surface (`ports.EngineStore`) in dicts."""
+
+    blocking = False  # no network: the dispatcher calls it inline
+
+    def __init__(self, webhooks: Iterable[Mapping[str, Any]] = ()) -> None:
+        self.webhooks: dict[tuple[str, str], dict[str, Any]] = {}
+        self.events: dict[tuple[str, str], dict[str, Any]] = {}
+        self.deliveries: dict[tuple[str, str], dict[str, Any]] = {}  # (owner, delivery_id)
+        self.settings: dict[tuple[str, str], dict[str, Any]] = {}
+        self.rate_slots: Counter[tuple[str, int]] = Counter()
+        self.attempts_recorded = 0
+        self._lock = threading.Lock()
+        for record in webhooks:
+            self.put_webhook(record)
+
+    # ---- webhooks
+
+    def put_webhook(self, record: Mapping[str, Any]) -> None:
+        """Store a new webhook, its defaults filled in as `store.Store` does."""
+        stored = webhook_record(dict(record))
+        key = (stored["tenant_id"], stored["id"])
+        if key in self.webhooks:
+            raise Conflict("a webhook with this id already exists")
+        self.webhooks[key] = dict(stored)
+
+    def all_webhooks(self, tenant_id: str) -> list[WebhookRecord]:
+        return [cast(WebhookRecord, dict(r)) for (tenant, _), r in self.webhooks.items() if tenant == tenant_id]
+
+    def get_webhook(self, tenant_id: str, webhook_id: str) -> WebhookRecord:
+        record = self.webhooks.get((tenant_id, webhook_id))
+        if record is None:
+            raise NotFound(f"webhook {webhook_id} not found", field="id")
+        return cast(WebhookRecord, dict(record))
+
+    def update_webhook(
+        self, tenant_id: str, webhook_id: str, changes: dict[str, Any], remove: tuple[str, ...] = ()
+    ) -> WebhookRecord:
+        with self._lock:
+            record = self.webhooks.get((tenant_id, webhook_id))
+            if record is None:
+                raise NotFound(f"webhook {webhook_id} not found", field="id")
+            record.update(changes)
+            for name in remove:
+                record.pop(name, None)
+            return cast(WebhookRecord, dict(record))
+
+    def delete_webhook(self, tenant_id: str, webhook_id: str) -> WebhookRecord:
+        record = self.webhooks.pop((tenant_id, webhook_id), None)
+        if record is None:
+            raise NotFound(f"webhook {webhook_id} not found", field="id")
+        return cast(WebhookRecord, record)
+
+    # ---- rate limits and tenant settings
+
+    def take_rate_slot(self, webhook_id: str, limit: int, second: int) -> bool:
+        with self._lock:
+            if self.rate_slots[(webhook_id, second)] >= limit:
+                return False
+            self.rate_slots[(webhook_id, second)] += 1
+            return True
+
+    def get_tenant_setting(self, tenant_id: str, name: str) -> dict[str, Any] | None:
+        record = self.settings.get((tenant_id, name))
+        return dict(record) if record is not None else None
+
+    def put_tenant_setting(self, tenant_id: str, name: str, record: dict[str, Any]) -> None:
+        self.settings[(tenant_id, name)] = dict(record)
+
+    # ---- events
+
+    def put_event(self, record: EventRecord) -> bool:
+        with self._lock:
+            key = (record["tenant_id"], record["id"])
+            if key in self.events:
+                return False
+            self.events[key] = dict(record)
+            return True
+
+    def get_event(self, tenant_id: str, event_id: str) -> EventRecord | None:
+        record = self.events.get((tenant_id, event_id))
+        return cast(EventRecord, dict(record)) if record is not None else None
+
+    # ---- deliveries
+
+    @staticmethod
+    def _owner(tenant_id: str, webhook_id: str | None) -> str:
+        return f"WH#{webhook_id}" if webhook_id else f"CB#{tenant_id}"
+
+    def _delivery(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> dict[str, Any] | None:
+        item = self.deliveries.get((self._owner(tenant_id, webhook_id), delivery_id))
+        return item if item is not None and item.get("tenant_id") == tenant_id else None
+
+    def claim_delivery(self, record: DeliveryRecord, stale_before: str) -> bool:
+        with self._lock:
+            key = (self._owner(record["tenant_id"], record.get("webhook_id")), record["delivery_id"])
+            found = self.deliveries.get(key)
+            if found is not None and not (found.get("status") == "pending" and found["claimed_at"] < stale_before):
+                return False
+            self.deliveries[key] = {**record, "attempts": list(record["attempts"])}
+            return True
+
+    def record_attempt(
+        self,
+        tenant_id: str,
+        webhook_id: str | None,
+        delivery_id: str,
+        attempt: AttemptRecord,
+        changes: dict[str, Any],
+        webhook_changes: dict[str, Any] | None = None,
+    ) -> None:
+        with self._lock:
+            item = self._delivery(tenant_id, webhook_id, delivery_id)
+            if item is None:  # DynamoDB refuses `SET attempts[n]` on an item without the list
+                raise LookupError(f"delivery {delivery_id} was never claimed")
+            attempts = item.setdefault("attempts", [])
+            slot = (int(attempt["n"]) - 1) % ATTEMPTS_KEPT
+            if slot < len(attempts):
+                attempts[slot] = dict(attempt)
+            else:
+                attempts.append(dict(attempt))
+            item.update(changes)
+            item["attempt_count"] = int(item.get("attempt_count", 0)) + 1
+            self.attempts_recorded += 1
+        if webhook_id and webhook_changes:
+            with contextlib.suppress(NotFound):
+                self.update_webhook(tenant_id, webhook_id, webhook_changes)
+
+    def update_delivery(
+        self,
+        tenant_id: str,
+        webhook_id: str | None,
+        delivery_id: str,
+        changes: dict[str, Any],
+        expected_status: str | None = None,
+    ) -> bool:
+        with self._lock:
+            item = self._delivery(tenant_id, webhook_id, delivery_id)
+            if item is None or (expected_status and item.get("status") != expected_status):
+                return False
+            item.update(changes)
+            return True
+
+    def get_delivery(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> DeliveryRecord:
+        item = self._delivery(tenant_id, webhook_id, delivery_id)
+        if item is None:
+            raise NotFound(f"delivery {delivery_id} not found", field="delivery_id")
+        return _delivery_copy(item)
+
+    def list_deliveries(
+        self,
+        tenant_id: str,
+        webhook_id: str | None,
+        limit: int,
+        cursor: str | None,
+        status: str | None = None,
+        event_type: str | None = None,
+        since: str | None = None,
+    ) -> tuple[list[DeliveryRecord], str | None]:
+        """Newest first (by `created_at`, then id); the cursor is the sort key of the page's last item."""
+        owner = self._owner(tenant_id, webhook_id)
+        keyed = sorted(
+            ((f"{item['created_at']}#{did}", item) for (o, did), item in self.deliveries.items() if o == owner),
+            key=lambda pair: pair[0],
+            reverse=True,
+        )
+        rows = [
+            (key, item)
+            for key, item in keyed
+            if item.get("tenant_id") == tenant_id
+            and (not since or key >= since)
+            and (not status or item.get("status") == status)
+            and (not event_type or item.get("event_type") == event_type)
+            and (not cursor or key < cursor)
+        ]
+        page = rows[:limit]
+        next_cursor = page[-1][0] if len(rows) > limit else None
+        return [_delivery_copy(item) for _, item in page], next_cursor
+
+    def acquire_delivery_lock(
+        self, tenant_id: str, webhook_id: str | None, delivery_id: str, owner: str, until: str, now: str
+    ) -> bool:
+        with self._lock:
+            item = self._delivery(tenant_id, webhook_id, delivery_id)
+            if item is None or ("lock_until" in item and item["lock_until"] >= now):
+                return False
+            item.update(lock_owner=owner, lock_until=until)
+            return True
+
+    def release_delivery_lock(self, tenant_id: str, webhook_id: str | None, delivery_id: str, owner: str) -> None:
+        with self._lock:
+            item = self._delivery(tenant_id, webhook_id, delivery_id)
+            if item is not None and item.get("lock_owner") == owner:
+                for name in _LOCK_FIELDS:
+                    item.pop(name, None)
+
+    def is_locked(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> bool:
+        item = self._delivery(tenant_id, webhook_id, delivery_id)
+        return item is not None and "lock_owner" in item
+
+
+# ---- the vault ----------------------------------------------------------------------------------------------
+
+
+def secret_document(*keys: str, headers: dict[str, str] | None = None) -> SecretDocument:
+    """A vault document: the first key signs, the others beside it (no expiry); custom header values."""
+    return {
+        "keys": [{"secret": key, "created_at": "2026-01-01T00:00:00Z", "expires_at": None} for key in keys],
+        "headers": dict(headers or {}),
+    }
+
+
+class MemoryVault:
+    """The vault surface (`ports.SecretVault`) in a dict. `cached=False` makes `peek` miss, as a cold container's
+    cache does, so callers go through `get`."""
+
+    def __init__(self, documents: dict[str, SecretDocument] | None = None, *, cached: bool = True) -> None:
+        self.documents: dict[str, SecretDocument] = dict(documents or {})
+        self.cached = cached
+        self.gets = 0
+
+    def name_for(self, tenant_id: str, webhook_id: str) -> str:
+        return f"memory/{tenant_id}/{webhook_id}"
+
+    def create(self, name: str, document: SecretDocument, tags: dict[str, str]) -> None:
+        if name in self.documents:
+            raise ValueError(f"secret {name} exists")
+        self.documents[name] = document
+
+    def put(self, name: str, document: SecretDocument) -> None:
+        self.documents[name] = document
+
+    def get(self, name: str, *, fresh: bool = False) -> SecretDocument:
+        self.gets += 1
+        try:
+            return self.documents[name]
+        except KeyError:
+            raise LookupError(f"no secret {name}") from None
+
+    def peek(self, name: str) -> SecretDocument | None:
+        return self.documents.get(name) if self.cached else None
+
+
+# ---- the transport ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SentRequest:
+    url: str
+    body: bytes
+    headers: dict[str, str]
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+def answer(
+    status: int | None = 200,
+    body: bytes = b"",
+    *,
+    headers: dict[str, str] | None = None,
+    error_kind: str | None = None,
+    error: str | None = None,
+    elapsed_ms: int = 12,
+) -> HttpResult:
+    """One scripted result of `FakeTransport.post` (what `transport.Transport` would have returned)."""
+    return HttpResult(
+        status=status, headers=dict(headers or {}), body=body, elapsed_ms=elapsed_ms, error_kind=error_kind, error=error
+    )
+
+
+def failure(error_kind: str, error: str, *, status: int | None = None, elapsed_ms: int = 30) -> HttpResult:
+    """A transport-level failure (`blocked`, `timeout`, `connection`, `tls`, `invalid_response`, `redirect`)."""
+    return answer(status, error_kind=error_kind, error=error, elapsed_ms=elapsed_ms)
+
+
+Script = Callable[[SentRequest], HttpResult]
+
+
+@dataclass
+class FakeTransport:
+    """Answers each POST with the next scripted result (then `default`), or with `script(request)` when given;
+    records every request."""
+
+    replies: list[HttpResult] = field(default_factory=list)
+    default: HttpResult = field(default_factory=answer)
+    script: Script | None = None
+    requests: list[SentRequest] = field(default_factory=list)
+    closed: bool = False
+
+    async def post(self, url: str, body: bytes, headers: dict[str, str]) -> HttpResult:
+        request = SentRequest(url, body, dict(headers))
+        self.requests.append(request)
+        if self.script is not None:
+            result = self.script(request)
+        elif self.replies:
+            result = self.replies.pop(0)
+        else:
+            result = self.default
+        return replace(result, headers=dict(result.headers))
+
+    async def close(self) -> None:
+        self.closed = True
+
+
+if TYPE_CHECKING:  # the fakes fit the ports they stand in for (mypy checks these assignments)
+    from carrier import ports
+
+    _store: ports.EngineStore = MemoryStore()
+    _vault: ports.SecretVault = MemoryVault()
+    _transport: ports.HttpTransport = FakeTransport()
+    _clock: ports.Clock = FakeClock()
+    _scheduler: ports.RetryScheduler = RecordingScheduler()

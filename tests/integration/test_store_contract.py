@@ -1,0 +1,171 @@
+"""`tests.fakes.MemoryStore` keeps the promises of `carrier.store.Store` the engine relies on: the same checks run
+on both, the real one on moto. A unit test on the fake is only as true as this contract."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from carrier.errors import NotFound
+from carrier.ports import EngineStore
+from carrier.store import ATTEMPTS_KEPT, Store
+from tests.fakes import MemoryStore
+
+T = "t1"
+
+
+@pytest.fixture(params=["memory", "dynamodb"])
+def store(request: pytest.FixtureRequest) -> Iterator[EngineStore]:
+    if request.param == "memory":
+        yield MemoryStore()
+    else:
+        env = request.getfixturevalue("aws")
+        yield Store(env["TABLE_NAME"])
+
+
+def webhook(store: EngineStore, webhook_id: str = "wh_1") -> None:
+    record: Any = {
+        "tenant_id": T,
+        "id": webhook_id,
+        "url": "https://receiver.example/",
+        "events": ["*"],
+        "description": "",
+        "status": "active",
+        "filters": "{}",
+        "payload_format": "standard",
+        "signature": {"scheme": "standard-webhooks", "header": None},
+        "header_names": [],
+        "secret_name": f"s/{webhook_id}",
+        "created_at": "2026-01-01T00:00:00.000Z",
+        "updated_at": "2026-01-01T00:00:00.000Z",
+    }
+    store.put_webhook(record)  # type: ignore[attr-defined]  # setup only: not part of the engine's port
+
+
+def claim(store: EngineStore, delivery_id: str, created_at: str = "2026-01-01T00:00:00.000Z", **fields: Any) -> bool:
+    record: Any = {
+        "tenant_id": T,
+        "webhook_id": "wh_1",
+        "delivery_id": delivery_id,
+        "event_id": f"evt_{delivery_id}",
+        "event_type": "model.trained",
+        "status": "pending",
+        "created_at": created_at,
+        "claimed_at": created_at,
+        "attempts": [],
+        "attempt_count": 0,
+        **fields,
+    }
+    return store.claim_delivery(record, stale_before="2026-01-01T00:00:00.000Z")
+
+
+def attempt(n: int) -> Any:
+    return {"n": n, "at": "2026-01-01T00:00:00.000Z", "trigger": "retry", "outcome": "retry"}
+
+
+def test_an_event_is_stored_once(store: EngineStore) -> None:
+    record: Any = {"tenant_id": T, "id": "evt_1", "type": "model.trained", "timestamp": "t", "data": "{}"}
+    assert store.put_event(record) is True
+    changed: Any = {**record, "data": '{"changed": 1}'}
+    assert store.put_event(changed) is False
+    assert store.get_event(T, "evt_1") == record
+    assert store.get_event(T, "evt_2") is None
+
+
+def test_a_delivery_is_claimed_once_unless_left_pending_too_long(store: EngineStore) -> None:
+    assert claim(store, "del_a", created_at="2026-01-01T00:00:05.000Z")
+    assert not claim(store, "del_a", created_at="2026-01-01T00:00:05.000Z")
+    assert claim(store, "del_old", created_at="2025-12-31T23:00:00.000Z")
+    assert claim(store, "del_old", created_at="2025-12-31T23:00:00.000Z")  # stale and pending: taken over
+    assert claim(store, "del_done", created_at="2025-12-31T23:00:00.000Z", status="delivered")
+    assert not claim(store, "del_done", created_at="2025-12-31T23:00:00.000Z")  # not pending: never
+
+
+def test_attempts_are_a_ring_and_the_webhook_gets_its_changes(store: EngineStore) -> None:
+    webhook(store)
+    claim(store, "del_a")
+    for n in range(1, ATTEMPTS_KEPT + 3):
+        store.record_attempt(T, "wh_1", "del_a", attempt(n), {"status": "retrying"}, {"last_call": {"n": n}})
+    delivery = store.get_delivery(T, "wh_1", "del_a")
+    assert delivery["attempt_count"] == ATTEMPTS_KEPT + 2 and delivery["status"] == "retrying"
+    assert len(delivery["attempts"]) == ATTEMPTS_KEPT
+    assert [a["n"] for a in delivery["attempts"][:3]] == [ATTEMPTS_KEPT + 1, ATTEMPTS_KEPT + 2, 3]
+    assert store.get_webhook(T, "wh_1")["last_call"] == {"n": ATTEMPTS_KEPT + 2}  # type: ignore[comparison-overlap]
+
+
+def test_recording_for_a_deleted_webhook_still_records_the_attempt(store: EngineStore) -> None:
+    claim(store, "del_a")
+    store.record_attempt(T, "wh_1", "del_a", attempt(1), {"status": "failed"}, {"last_call": {}})
+    assert store.get_delivery(T, "wh_1", "del_a")["status"] == "failed"
+
+
+def test_a_conditional_update_answers_false_when_refused(store: EngineStore) -> None:
+    claim(store, "del_a")
+    assert not store.update_delivery(T, "wh_1", "del_a", {"status": "failed"}, expected_status="retrying")
+    assert store.update_delivery(T, "wh_1", "del_a", {"status": "failed"}, expected_status="pending")
+    assert store.get_delivery(T, "wh_1", "del_a")["status"] == "failed"
+    assert not store.update_delivery(T, "wh_1", "del_missing", {"status": "failed"})
+
+
+def test_a_lock_has_one_owner_until_it_expires(store: EngineStore) -> None:
+    claim(store, "del_a")
+    assert store.acquire_delivery_lock(T, "wh_1", "del_a", "one", until="10:00:45", now="10:00:00")
+    assert not store.acquire_delivery_lock(T, "wh_1", "del_a", "two", until="10:01:00", now="10:00:30")
+    store.release_delivery_lock(T, "wh_1", "del_a", "two")  # not its lock: nothing happens
+    assert not store.acquire_delivery_lock(T, "wh_1", "del_a", "two", until="10:01:00", now="10:00:30")
+    assert store.acquire_delivery_lock(T, "wh_1", "del_a", "two", until="10:02:00", now="10:01:00")  # expired
+    store.release_delivery_lock(T, "wh_1", "del_a", "two")
+    assert store.acquire_delivery_lock(T, "wh_1", "del_a", "three", until="10:03:00", now="10:01:01")
+    assert "lock_owner" not in store.get_delivery(T, "wh_1", "del_a")
+    assert not store.acquire_delivery_lock(T, "wh_1", "del_missing", "one", until="10:00:45", now="10:00:00")
+
+
+def test_unknown_items_are_not_found(store: EngineStore) -> None:
+    claim(store, "del_a")
+    with pytest.raises(NotFound):
+        store.get_delivery(T, "wh_1", "del_missing")
+    with pytest.raises(NotFound):
+        store.get_delivery("other-tenant", "wh_1", "del_a")
+    with pytest.raises(NotFound):
+        store.get_webhook(T, "wh_missing")
+    with pytest.raises(NotFound):
+        store.update_webhook(T, "wh_missing", {"status": "disabled"})
+
+
+def test_a_webhook_update_sets_and_removes_fields(store: EngineStore) -> None:
+    webhook(store)
+    changed = store.update_webhook(T, "wh_1", {"status": "disabled", "disabled_reason": "r"})
+    assert changed["status"] == "disabled" and changed["disabled_reason"] == "r"
+    again = store.update_webhook(T, "wh_1", {"status": "active"}, remove=("disabled_reason",))
+    assert again["status"] == "active" and "disabled_reason" not in again
+    assert [w["id"] for w in store.all_webhooks(T)] == ["wh_1"] and store.all_webhooks("other") == []
+
+
+def test_deliveries_list_newest_first_filtered_and_paged(store: EngineStore) -> None:
+    for n in range(5):
+        claim(store, f"del_{n}", created_at=f"2026-01-01T00:00:0{n}.000Z", status="failed" if n % 2 else "pending")
+    pages, cursor = [], None
+    while True:
+        page, cursor = store.list_deliveries(T, "wh_1", 2, cursor)
+        pages.append([d["delivery_id"] for d in page])
+        if not cursor:
+            break
+    assert [d for page in pages for d in page] == ["del_4", "del_3", "del_2", "del_1", "del_0"]
+    assert all(len(page) <= 2 for page in pages)
+    failed, _ = store.list_deliveries(T, "wh_1", 10, None, status="failed")
+    assert [d["delivery_id"] for d in failed] == ["del_3", "del_1"]
+    recent, _ = store.list_deliveries(T, "wh_1", 10, None, since="2026-01-01T00:00:03")
+    assert [d["delivery_id"] for d in recent] == ["del_4", "del_3"]
+
+
+def test_a_rate_slot_is_one_of_limit_per_second(store: EngineStore) -> None:
+    assert [store.take_rate_slot("wh_1", 2, 100) for _ in range(3)] == [True, True, False]
+    assert store.take_rate_slot("wh_1", 2, 101) and store.take_rate_slot("wh_2", 2, 100)
+
+
+def test_tenant_settings_round_trip(store: EngineStore) -> None:
+    assert store.get_tenant_setting(T, "callbacks") is None
+    store.put_tenant_setting(T, "callbacks", {"payload_format": "data"})
+    assert store.get_tenant_setting(T, "callbacks") == {"payload_format": "data"}
