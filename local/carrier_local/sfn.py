@@ -10,13 +10,16 @@ import io
 import json
 import time
 import zipfile
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import boto3
 
+if TYPE_CHECKING:
+    from moto.core.config import DefaultConfig
+
 from carrier_local.template import REPO_ROOT, load_template
 
-INTERPRETER_CONFIG = {"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
+INTERPRETER_CONFIG: DefaultConfig = {"lambda": {"use_docker": False}, "stepfunctions": {"execute_state_machine": True}}
 ACCOUNT, REGION = "123456789012", "us-east-1"
 
 

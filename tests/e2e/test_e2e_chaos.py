@@ -10,6 +10,7 @@ import random
 import socket
 import threading
 from collections import Counter
+from functools import partial
 
 from tests.receiver import Answer, Receiver
 from tests.stack import Stack, Tenant
@@ -22,8 +23,10 @@ class Chaos:
     def __init__(self, seed: int) -> None:
         self.random = random.Random(seed)
         self.lock = threading.Lock()
-        self.received = Counter()
-        self.accepted = Counter()  # 2xx answers per (webhook path, event): more than one is a duplicate
+        self.received: Counter[tuple[str, str]] = Counter()
+        self.accepted: Counter[tuple[str, str]] = (
+            Counter()
+        )  # 2xx answers per (webhook path, event): more than one is a duplicate
 
     def __call__(self, request) -> Answer:
         with self.lock:
@@ -82,9 +85,7 @@ def test_chaos_accounting_closes(stack: Stack, tenant: Tenant) -> None:
             return ds
 
         found = {
-            h["id"]: stack.wait_for(
-                lambda h=h: settled(h["id"]), timeout=600, what=f"{h['url']} to settle", interval=1.0
-            )
+            h["id"]: stack.wait_for(partial(settled, h["id"]), timeout=600, what=f"{h['url']} to settle", interval=1.0)
             for h in hooks
         }
         reset.close()

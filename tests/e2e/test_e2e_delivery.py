@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from functools import partial
 
 from standardwebhooks.webhooks import Webhook as StandardWebhook
 
@@ -33,7 +34,7 @@ def test_every_format_and_scheme_arrives_signed_through_the_bus(stack: Stack, te
         if scheme == "standard-webhooks":
             StandardWebhook(hook["secret"]).verify(request.body, request.headers)
     for hook in hooks.values():
-        [delivery] = stack.wait_for(lambda h=hook: tenant.deliveries(h["id"]), what="the delivery log")
+        [delivery] = stack.wait_for(partial(tenant.deliveries, hook["id"]), what="the delivery log")
         assert delivery["event_id"] == published["id"] and delivery["status"] == "delivered"
 
 

@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import boto3
 import pytest
 
 from carrier.errors import DependencyFailed
 from carrier.models import WebhookCreate
+from carrier.records import SecretDocument, WebhookRecord
 from carrier.store import Store
 from carrier.vault import Vault
 from carrier.webhooks import WebhookService
@@ -17,12 +16,12 @@ BODY = {"url": "https://example.com/hook", "events": ["model.trained"]}
 
 
 class FailingStore(Store):
-    def put_webhook(self, record: dict[str, Any]) -> None:
+    def put_webhook(self, record: WebhookRecord) -> None:
         raise RuntimeError("DynamoDB is down")
 
 
 class FailingVault(Vault):
-    def create(self, name: str, document: dict[str, Any], tags: dict[str, str]) -> None:
+    def create(self, name: str, document: SecretDocument, tags: dict[str, str]) -> None:
         raise RuntimeError("Secrets Manager is down")
 
 

@@ -12,7 +12,7 @@ import requests
 
 from tests.stack import Stack, Tenant
 
-HOOK = {"url": "https://hostile.example.com/hook", "events": ["*"]}
+HOOK: dict[str, Any] = {"url": "https://hostile.example.com/hook", "events": ["*"]}
 
 
 @pytest.fixture(scope="module")

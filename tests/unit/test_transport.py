@@ -8,13 +8,13 @@ import threading
 
 import pytest
 
-from carrier.transport import MAX_BODY, Transport
+from carrier.transport import MAX_BODY, HttpResult, Transport
 from tests.receiver import Answer, Receiver
 from tests.resolver import FakeResolver
 
 
-def post(transport: Transport, url: str, body: bytes = b"{}") -> object:
-    async def run() -> object:
+def post(transport: Transport, url: str, body: bytes = b"{}") -> HttpResult:
+    async def run() -> HttpResult:
         try:
             return await transport.post(url, body, {"Content-Type": "application/json"})
         finally:
@@ -78,7 +78,7 @@ def test_dns_rebinding_is_checked_on_every_connection() -> None:
         resolver = FakeResolver({"rebind.example.com": lambda: next(answers)})
         transport = Transport(allow_private=False, timeout=1, resolver=resolver)
 
-        async def run() -> object:
+        async def run() -> tuple[HttpResult, HttpResult]:
             first = await transport.post(f"http://rebind.example.com:{port}/", b"{}", {})
             await transport.close()  # a new connection (new container): must resolve and check again
             second = await transport.post(f"http://rebind.example.com:{port}/", b"{}", {})
