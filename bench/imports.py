@@ -17,6 +17,7 @@ print(time.perf_counter() - started)
 """
 HANDLER = """
 import importlib.util
+sys.path.insert(0, {directory!r})  # Lambda's code directory: a handler imports its sibling modules from it
 spec = importlib.util.spec_from_file_location("handler", {path!r})
 module = importlib.util.module_from_spec(spec)
 spec.loader.exec_module(module)
@@ -44,7 +45,9 @@ def measure(runs: int = 7) -> dict[str, float]:
     """Milliseconds to import each module in a fresh process (the interpreter's own start is not counted)."""
     results = {"boto3": median_ms("import boto3", runs), "aiohttp": median_ms("import aiohttp", runs)}
     for app in sorted((ROOT / "functions").glob("*/app.py")):
-        results[f"functions/{app.parent.name}"] = median_ms(HANDLER.format(path=str(app)), runs)
+        results[f"functions/{app.parent.name}"] = median_ms(
+            HANDLER.format(path=str(app), directory=str(app.parent)), runs
+        )
     return results
 
 

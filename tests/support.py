@@ -1,8 +1,11 @@
-"""Test helpers shared by every level: template data, API Gateway v2 events, handler loading."""
+"""Test helpers shared by every level: template data, API Gateway v2 events, handler loading.
+
+The template and the handlers are read by the local stack's own loaders (`carrier_local.template`,
+`carrier_local.handlers`), so tests and `make local` see the same template and the same handler modules.
+"""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import uuid
 from pathlib import Path
@@ -10,48 +13,21 @@ from types import ModuleType
 from typing import Any
 from urllib.parse import urlencode
 
-import yaml
+from carrier_local import handlers
+from carrier_local.template import load_template
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-class _CfnLoader(yaml.SafeLoader):
-    """Reads template.yaml with its short-form intrinsic functions (!Ref, !Sub, ...)."""
-
-
-def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> Any:
-    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
-    if isinstance(node, yaml.ScalarNode):
-        value: Any = loader.construct_scalar(node)
-        if suffix == "GetAtt":
-            value = str(value).split(".", 1)
-    elif isinstance(node, yaml.SequenceNode):
-        value = loader.construct_sequence(node, deep=True)
-    else:
-        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
-    return {name: value}
-
-
-_CfnLoader.add_multi_constructor("!", _intrinsic)
-
-
 def template() -> dict[str, Any]:
-    return yaml.load((ROOT / "template.yaml").read_text(), Loader=_CfnLoader)
-
-
-_loaded: dict[str, ModuleType] = {}
+    """template.yaml, parsed with its short-form intrinsic functions (!Ref, !Sub, ...)."""
+    return load_template(ROOT / "template.yaml")
 
 
 def load_handler(function: str) -> ModuleType:
-    """Import functions/<function>/app.py under a unique name (every handler file is called app.py)."""
-    if function not in _loaded:
-        path = ROOT / "functions" / function / "app.py"
-        spec = importlib.util.spec_from_file_location(f"carrier_fn_{function}", path)
-        assert spec and spec.loader
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        _loaded[function] = module
-    return _loaded[function]
+    """The module of functions/<function>/app.py, imported once by the local stack's loader (with its
+    directory on sys.path while it imports, as Lambda's code directory is)."""
+    return handlers.load_module(ROOT / "functions" / function / "app.py")
 
 
 class FakeContext:

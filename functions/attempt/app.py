@@ -8,20 +8,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from carrier import runtime
-
-logger = Logger()
-metrics = Metrics()
-tracer = Tracer()
+from carrier.observability import count, logger, observed
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-@tracer.capture_lambda_handler
+@observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action, state = event.get("action", "attempt"), event["state"]
     logger.append_keys(
@@ -32,6 +25,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     if action not in steps:
         raise ValueError(f"unknown action {action!r}")
     result = steps[action](state)
-    metrics.add_metric(name=f"RetryOutcome_{result['outcome']}", unit=MetricUnit.Count, value=1)
+    count(f"RetryOutcome_{result['outcome']}")
     logger.info("retry step", extra={"action": action, "outcome": result["outcome"], "step": result.get("step")})
     return result

@@ -10,18 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from aws_lambda_powertools import Logger, Metrics, Tracer
-from aws_lambda_powertools.metrics import MetricUnit
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
 from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from carrier import runtime
 from carrier.ingest import RejectedEvent, parse_bus_event
+from carrier.observability import MetricUnit, count, logger, metrics, observed
 
-logger = Logger()
-metrics = Metrics()
-tracer = Tracer()
 processor = AsyncBatchProcessor(event_type=EventType.SQS)
 
 
@@ -30,7 +26,7 @@ async def record_handler(record: SQSRecord) -> dict[str, Any]:
         event = parse_bus_event(json.loads(record.body))
     except (ValueError, RejectedEvent) as exc:
         logger.warning("event rejected", extra={"reason": str(exc), "message_id": record.message_id})
-        metrics.add_metric(name="EventsRejected", unit=MetricUnit.Count, value=1)
+        count("EventsRejected")
         return {"rejected": str(exc)}
     ids = {"tenant_id": event.tenant_id, "event_id": event.id, "event_type": event.type}
     extra_targets = []
@@ -38,21 +34,21 @@ async def record_handler(record: SQSRecord) -> dict[str, Any]:
         target = runtime.callback_service().target(event.tenant_id, event.callback_url)
         if target is None:
             logger.warning("callback skipped: the tenant has no callback secret", extra=ids)
-            metrics.add_metric(name="CallbacksRejected", unit=MetricUnit.Count, value=1)
+            count("CallbacksRejected")
         else:
             extra_targets.append(target)
     report = await runtime.dispatcher().dispatch(event, extra_targets)
-    for outcome, count in report.outcomes.items():
-        metrics.add_metric(name=f"Deliveries_{outcome}", unit=MetricUnit.Count, value=count)
+    for outcome, number in report.outcomes.items():
+        count(f"Deliveries_{outcome}", number)
     if report.results:  # one value per event (not per attempt): the slowest receiver of this event
         slowest = max(result.result.elapsed_ms for result in report.results)
         metrics.add_metric(name="AttemptLatency", unit=MetricUnit.Milliseconds, value=slowest)
     if report.deferred:
-        metrics.add_metric(name="DeliveriesDeferred", unit=MetricUnit.Count, value=report.deferred)
+        count("DeliveriesDeferred", report.deferred)
     if report.skipped_disabled:
-        metrics.add_metric(name="DeliveriesSkippedDisabled", unit=MetricUnit.Count, value=report.skipped_disabled)
+        count("DeliveriesSkippedDisabled", report.skipped_disabled)
     if report.duplicates:
-        metrics.add_metric(name="DuplicateDeliveries", unit=MetricUnit.Count, value=report.duplicates)
+        count("DuplicateDeliveries", report.duplicates)
     logger.info(
         "event dispatched",
         extra={
@@ -68,9 +64,7 @@ async def record_handler(record: SQSRecord) -> dict[str, Any]:
     return {"event_id": event.id, "matched": report.matched}
 
 
-@logger.inject_lambda_context(clear_state=True)
-@metrics.log_metrics
-@tracer.capture_lambda_handler
+@observed
 def handler(event: dict, context: LambdaContext) -> dict:
     return async_process_partial_response(  # type: ignore[return-value]
         event=event, record_handler=record_handler, processor=processor, context=context

@@ -22,6 +22,7 @@ Invoke = Callable[[Any], Any]
 """A bound function: `invoke(event) -> result` (the context is made per call)."""
 
 _cache: dict[tuple[Path, str], Handler] = {}
+_siblings: dict[str, list[str]] = {}  # handler module name -> the modules it imported from its own directory
 _lock = threading.Lock()
 
 
@@ -38,6 +39,13 @@ def module_name_for(path: Path) -> str:
 
 
 def _import_file(path: Path) -> ModuleType:
+    """Import a handler file once, with its directory on `sys.path` while it runs (as Lambda's code directory is).
+
+    A handler's sibling modules should be imported at module level: a package among them (the api's
+    `carrier_api`) keeps its own path, so its submodules also import later, but a lone sibling module imported
+    inside a function would not be found once the import is over. The siblings imported are remembered and
+    forgotten with the handler (`clear_cache`), so a reload is a cold start for them too.
+    """
     name = module_name_for(path)
     if name in sys.modules:
         return sys.modules[name]
@@ -48,15 +56,42 @@ def _import_file(path: Path) -> ModuleType:
     sys.modules[name] = module
     # Lambda puts the code directory first on sys.path, so a handler may import its siblings.
     code_dir = str(path.parent)
+    already = set(sys.modules)
     sys.path.insert(0, code_dir)
     try:
         spec.loader.exec_module(module)
     except BaseException:
         del sys.modules[name]
+        _forget(_siblings_since(already, path.parent))
         raise
     finally:
         sys.path.remove(code_dir)
+    _siblings[name] = _siblings_since(already, path.parent)
     return module
+
+
+def _siblings_since(already: set[str], code_dir: Path) -> list[str]:
+    """Modules imported since `already` was taken whose files sit in `code_dir` (a handler's own modules)."""
+    found = []
+    for name in set(sys.modules) - already:
+        file = getattr(sys.modules.get(name), "__file__", None)
+        if file and Path(file).resolve().is_relative_to(code_dir):
+            found.append(name)
+    return found
+
+
+def _forget(names: list[str]) -> None:
+    for name in names:
+        sys.modules.pop(name, None)
+
+
+def load_module(path: Path) -> ModuleType:
+    """The module of the handler file `path` (imported once, as `load_handler` does; the same module object)."""
+    with _lock:
+        resolved = path.resolve()
+        if not resolved.is_file():
+            raise HandlerLoadError(f"handler file {resolved} does not exist")
+        return _import_file(resolved)
 
 
 def load_handler(path: Path, attribute: str = "handler") -> Handler:
@@ -77,10 +112,11 @@ def load_handler(path: Path, attribute: str = "handler") -> Handler:
 
 
 def clear_cache() -> None:
-    """Forget loaded handlers (their modules too), so the next call re-imports the files."""
+    """Forget loaded handlers (their modules and sibling modules too), so the next call re-imports the files."""
     with _lock:
-        for path, _ in _cache:
-            sys.modules.pop(module_name_for(path), None)
+        for name, siblings in _siblings.items():  # every handler module imported, and its siblings
+            _forget([name, *siblings])
+        _siblings.clear()
         _cache.clear()
 
 
