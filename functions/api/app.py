@@ -17,12 +17,12 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
 )
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
 from aws_lambda_powertools.utilities.typing import LambdaContext
-from carrier_api import dashboard, http_errors, middleware
-from carrier_api.routes import callbacks, catalog, deliveries, events, webhooks
 
 from carrier import __version__
 from carrier.errors import CarrierError
 from carrier.observability import observed
+from carrier_api import dashboard, http_errors, middleware
+from carrier_api.routes import callbacks, catalog, deliveries, events, webhooks
 
 
 class Resolver(APIGatewayHttpResolver):
