@@ -52,7 +52,7 @@ def test_the_api_enum_and_the_cli_choices_are_the_rows() -> None:
 
 
 @pytest.mark.parametrize("scheme", list(SCHEMES))
-def test_a_scheme_with_a_default_header_takes_a_custom_one(scheme: str) -> None:
+def test_a_scheme_with_a_default_header_takes_a_custom_one(scheme: str, env: dict[str, str]) -> None:
     body = {"url": "https://example.com/h", "events": ["*"], "signature": {"scheme": scheme, "header": "X-Sig"}}
     if SCHEMES[scheme].default_header is None:
         with pytest.raises(ValueError, match="fixed"):

@@ -24,14 +24,14 @@ from carrier.observability import logger, metrics
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify
 from carrier.ports import DispatchStore, HttpTransport, RetryScheduler, SecretReader
 from carrier.records import AttemptRecord, DeliveryRecord, DeliveryStatus, EventRecord, event_record, without_nones
-from carrier.redaction import mask_headers, redact, secret_values
+from carrier.redaction import excerpt, mask_headers, secret_values
 from carrier.settings import Settings
 from carrier.signing import SignInput, base_headers, sign
 from carrier.targets import AttemptResult, DispatchReport, Handoff, Target
 from carrier.vault import active_keys
 
 if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
-    from carrier.transport import HttpResult, Transport
+    from carrier.transport import Transport
 
 T = TypeVar("T")
 
@@ -222,7 +222,6 @@ class Dispatcher:
         result = await self.transport.post(target.url, body, headers)
         outcome = classify(result, now=time.time(), retry_after_cap=max(self.settings.retry_ladder or (3600,)))
         secrets = secret_values(keys, custom)
-        excerpt = result.body[:RESPONSE_EXCERPT].decode("utf-8", "replace") if result.body else None
         attempt: AttemptRecord = {
             "n": attempt_number + 1,
             "at": iso(now),
@@ -230,8 +229,8 @@ class Dispatcher:
             "outcome": outcome.name,
             "status_code": result.status,
             "response_time_ms": result.elapsed_ms,
-            "error": redact(result.error[:ERROR_EXCERPT], secrets) if result.error else None,
-            "response_body": redact(excerpt, secrets),
+            "error": excerpt(result.error, secrets, ERROR_EXCERPT),
+            "response_body": excerpt(result.body, secrets, RESPONSE_EXCERPT),
             "request_headers": mask_headers(headers, {name.lower() for name in custom}),
         }
         return AttemptResult(delivery_id, event.id, outcome, result, without_nones(attempt))
@@ -260,11 +259,12 @@ class Dispatcher:
         }
         if http.status is not None:
             changes["status_code"] = http.status
-        call = without_nones({"status_code": http.status, "message": _message(http), "date": now})
+        # last_call / last_error show what the attempt record keeps: the same masked excerpts, never raw text
+        message = result.attempt.get("error") or _status_phrase(http.status)
+        call = without_nones({"status_code": http.status, "message": message, "date": now})
         webhook_changes: dict[str, Any] = {"last_call": call}
         if result.outcome.name != DELIVERED:
-            body = http.body[:RESPONSE_EXCERPT].decode("utf-8", "replace") if http.body else None
-            webhook_changes["last_error"] = without_nones({**call, "body": body})
+            webhook_changes["last_error"] = without_nones({**call, "body": result.attempt.get("response_body")})
         if result.outcome.name == GONE:
             webhook_changes.update(status="disabled", disabled_reason="the receiver answered 410 Gone", disabled_at=now)
             metrics.add_metric(name="WebhooksDisabled", unit=MetricUnit.Count, value=1)
@@ -339,13 +339,11 @@ def run_once(
     return asyncio.run(run())
 
 
-def _message(result: HttpResult) -> str:
-    if result.error:
-        return result.error[:ERROR_EXCERPT]
+def _status_phrase(status: int | None) -> str:
     try:
-        return HTTPStatus(result.status or 0).phrase
+        return HTTPStatus(status or 0).phrase
     except ValueError:
-        return f"HTTP {result.status}"
+        return f"HTTP {status}"
 
 
 __all__ = ["BLOCKED", "DELIVERED", "GONE", "RETRY", "Dispatcher", "Handoff", "RetryScheduler", "Target"]

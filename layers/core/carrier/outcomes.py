@@ -44,7 +44,7 @@ def retry_after_seconds(value: str | None, now: float, cap: int) -> int | None:
     if not value:
         return None
     value = value.strip()
-    if value.isdigit():
+    if value.isascii() and value.isdigit():  # "²" is a digit to isdigit() but not to int()
         return min(int(value), cap)
     try:
         return min(max(0, round(parsedate_to_datetime(value).timestamp() - now)), cap)

@@ -31,6 +31,16 @@ def redact(text: str | None, secrets: list[str]) -> str | None:
     return text
 
 
+def excerpt(raw: bytes | str | None, secrets: list[str], limit: int) -> str | None:
+    """What is kept of a receiver's answer or an error text: every secret masked first, then cut to `limit` bytes
+    of UTF-8 (cutting first could leave the start of a secret that straddles the cut in clear)."""
+    if not raw:
+        return None
+    text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
+    masked = redact(text, secrets) or ""
+    return masked.encode("utf-8")[:limit].decode("utf-8", "ignore")
+
+
 def secret_values(keys: list[str], custom: dict[str, str]) -> list[str]:
     """What must never be stored in clear: signing keys (with and without their `whsec_` prefix), header values.
     Values shorter than 4 characters are left out (masking every "a" would wreck the text and hide nothing)."""
