@@ -10,7 +10,7 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from carrier.catalog import matches
-from carrier.dispatch import matches_filters
+from carrier.targets import matches_filters
 
 DATA = {
     "project_id": "proj_1",

@@ -34,3 +34,16 @@ def test_functions_run_python_311_on_arm64_with_the_layer() -> None:
     assert function["Runtime"] == "python3.11" and function["Architectures"] == ["arm64"]
     assert function["Layers"] == [{"Ref": "CoreLayer"}]
     assert template()["Parameters"]["AllowPrivateTargets"]["Default"] == "false"
+
+
+def test_a_claim_goes_stale_after_its_invocation_and_before_the_message_returns() -> None:
+    """A live dispatcher's claim is never taken over (stale window > its Timeout, whatever HttpTimeoutSeconds
+    allows: one invocation never outlives its Timeout), and the first redelivery of a dead run's message finds
+    its claim stale (stale window < the queue's VisibilityTimeout)."""
+    resources = template()["Resources"]
+    dispatcher = resources["DispatcherFunction"]["Properties"]
+    stale = int(dispatcher["Environment"]["Variables"]["CLAIM_STALE_SECONDS"])
+    visibility = int(resources["EventsQueue"]["Properties"]["VisibilityTimeout"])
+    http_timeout = template()["Parameters"]["HttpTimeoutSeconds"]
+    assert int(dispatcher["Timeout"]) < stale < visibility
+    assert int(http_timeout["MaxValue"]) < int(dispatcher["Timeout"])  # one attempt always fits an invocation

@@ -8,12 +8,13 @@ from typing import Any
 from carrier import ids
 from carrier.catalog import get_catalog
 from carrier.clock import Clock, SystemClock, iso
-from carrier.dispatch import Dispatcher, run_once
+from carrier.dispatch import Dispatcher
 from carrier.errors import NotFound
 from carrier.formats import Event
 from carrier.models import DeliveryDetail, DeliveryList, SendResult, TestRequest, delivery_detail, delivery_summary
 from carrier.outcomes import DELIVERED
 from carrier.ports import EngineStore, HttpTransport, SecretReader
+from carrier.runs import run_once
 from carrier.settings import Settings
 from carrier.targets import Target
 from carrier.webhooks import WebhookService

@@ -9,17 +9,16 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from aws_lambda_powertools.metrics import MetricUnit
 
 from carrier import ids
-from carrier.catalog import matches
-from carrier.clock import Clock, SystemClock, iso
+from carrier.clock import Clock, SystemClock, iso, parse_iso
+from carrier.errors import NotFound
 from carrier.formats import BodyCache, Event
-from carrier.models.webhooks import filters_of
 from carrier.observability import logger, metrics
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify
 from carrier.ports import DispatchStore, HttpTransport, RetryScheduler, SecretReader
@@ -27,31 +26,17 @@ from carrier.records import AttemptRecord, DeliveryRecord, DeliveryStatus, Event
 from carrier.redaction import excerpt, mask_headers, secret_values
 from carrier.settings import Settings
 from carrier.signing import SignInput, base_headers, sign
-from carrier.targets import AttemptResult, DispatchReport, Handoff, Target
+from carrier.targets import AttemptResult, ClaimHeld, DispatchReport, Handoff, Target, TargetsUnsettled, matching
 from carrier.vault import active_keys
 
 if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
-    from carrier.transport import Transport
+    from carrier.transport import HttpResult
 
 T = TypeVar("T")
 
 RESPONSE_EXCERPT = 2048
 RATE_LIMIT_DEFER_SECONDS = 1
 ERROR_EXCERPT = 512
-
-
-def matches_filters(filters: dict[str, Any], data: dict[str, Any]) -> bool:
-    """Equality on data fields (dotted paths reach nested ones); a list means any of its values."""
-    for path, wanted in filters.items():
-        value: Any = data
-        for part in path.split("."):
-            value = value.get(part) if isinstance(value, dict) else None
-        if isinstance(wanted, list):
-            if value not in wanted:
-                return False
-        elif value != wanted:
-            return False
-    return True
 
 
 class Dispatcher:
@@ -75,16 +60,7 @@ class Dispatcher:
 
     def targets(self, event: Event, report: DispatchReport) -> list[Target]:
         """One Query: the tenant's webhooks, kept when active and matching type and filters."""
-        found = []
-        for record in self.store.all_webhooks(event.tenant_id):
-            if not matches(record.get("events", []), event.type):
-                continue
-            if not matches_filters(filters_of(record), event.data):
-                continue
-            if record.get("status") != "active":
-                report.skipped_disabled += 1
-                continue
-            found.append(Target.of_webhook(record))
+        found, report.skipped_disabled = matching(self.store.all_webhooks(event.tenant_id), event)
         return found
 
     # ---- first attempts -----------------------------------------------------------------------------
@@ -103,11 +79,27 @@ class Dispatcher:
         targets += extra_targets or []
         report.matched = len(targets)
         bodies = BodyCache()
-        results = await asyncio.gather(*(self._first_attempt(event, t, bodies, report, retry) for t in targets))
-        for result in results:
-            if result is not None:
+        # Each target alone: one target's failure never stops its siblings from being sent and recorded
+        settled = await asyncio.gather(
+            *(self._first_attempt(event, t, bodies, report, retry) for t in targets), return_exceptions=True
+        )
+        failures = [(t, r) for t, r in zip(targets, settled, strict=True) if isinstance(r, BaseException)]
+        for result in settled:
+            if isinstance(result, AttemptResult):
                 report.outcomes[result.outcome.name] += 1
                 report.results.append(result)
+        if failures:
+            report.failed_targets = len(failures)
+            for target, error in failures:
+                logger.warning(
+                    "delivery not settled: the message comes back",
+                    extra={
+                        "event_id": event.id,
+                        "webhook_id": target.key,
+                        "reason": f"{type(error).__name__}: {error}",
+                    },
+                )
+            raise TargetsUnsettled(report, [error for _, error in failures])
         return report
 
     async def _first_attempt(
@@ -134,10 +126,10 @@ class Dispatcher:
             record["url"] = target.url
             record["target"] = "callback"
         record = without_nones(record)
-        stale = iso(now - timedelta(seconds=self.settings.http_timeout_seconds * 4))
+        stale = iso(now - timedelta(seconds=self.settings.claim_stale_seconds))
         claimed = await self._io(self.store.claim_delivery, record, stale)
         if not claimed:
-            report.duplicates += 1
+            await self._io(self._refused_claim, event, target, delivery_id, report)
             return None
         if not await self._io(self.within_rate_limit, target):
             report.deferred += 1
@@ -148,6 +140,25 @@ class Dispatcher:
         if handoff is not None:
             report.handoffs.append(handoff)
         return result
+
+    def _refused_claim(self, event: Event, target: Target, delivery_id: str, report: DispatchReport) -> None:
+        """The delivery exists. Ended: a duplicate. On the ladder: its execution is started again (a no-op when it
+        runs). Still `pending` and young: another invocation is sending it, or one died before recording, so this
+        message fails and comes back after the queue's VisibilityTimeout, when a dead claim is stale."""
+        try:
+            found = self.store.get_delivery(target.tenant_id, target.webhook_id, delivery_id)
+        except NotFound:
+            raise ClaimHeld(f"delivery {delivery_id} was neither claimable nor found") from None
+        if found["status"] == DeliveryStatus.pending:
+            raise ClaimHeld(f"delivery {delivery_id} is claimed by another invocation since {found.get('claimed_at')}")
+        if found["status"] == DeliveryStatus.retrying and self.scheduler is not None:
+            due = found.get("next_attempt_at")
+            wait = max(0, round((parse_iso(due) - self.clock.now()).total_seconds())) if due else 0
+            step = found["attempt_count"] - 1  # the ladder step that follows the attempts made (-1: deferred first)
+            self.scheduler.schedule(Handoff(target.tenant_id, target.webhook_id, delivery_id, event.id, wait, step))
+            report.rescheduled += 1
+            return
+        report.duplicates += 1
 
     def _after_first(
         self, event: Event, target: Target, delivery_id: str, result: AttemptResult, retry: bool
@@ -161,10 +172,10 @@ class Dispatcher:
             handoff = Handoff(event.tenant_id, target.webhook_id, delivery_id, event.id, wait, 0)
         status = self.status_after(outcome, retrying=handoff is not None)
         extra = {"next_attempt_at": iso(self.clock.now() + timedelta(seconds=handoff.wait_seconds))} if handoff else {}
-        self.record(target, delivery_id, result, status, extra)
-        if handoff is not None:
+        if handoff is not None:  # the ladder owns the delivery before it leaves `pending` (never retrying, unowned)
             assert self.scheduler is not None
             self.scheduler.schedule(handoff)
+        self.record(target, delivery_id, result, status, extra)
         return handoff
 
     # ---- per-webhook rate limit -----------------------------------------------------------------------
@@ -180,11 +191,11 @@ class Dispatcher:
         """Over the rate limit: the first attempt goes to the ladder, one second later (never dropped)."""
         due = iso(self.clock.now() + timedelta(seconds=RATE_LIMIT_DEFER_SECONDS))
         changes = {"status": DeliveryStatus.retrying, "next_attempt_at": due, "updated_at": iso(self.clock.now())}
-        self.store.update_delivery(target.tenant_id, target.webhook_id, delivery_id, changes)
         handoff = Handoff(target.tenant_id, target.webhook_id, delivery_id, event.id, RATE_LIMIT_DEFER_SECONDS, -1)
-        report.handoffs.append(handoff)
-        if self.scheduler is not None:
+        if self.scheduler is not None:  # owned by the ladder first, then marked retrying
             self.scheduler.schedule(handoff)
+        self.store.update_delivery(target.tenant_id, target.webhook_id, delivery_id, changes)
+        report.handoffs.append(handoff)
 
     # ---- one attempt (any trigger) ------------------------------------------------------------------
 
@@ -198,29 +209,23 @@ class Dispatcher:
         trigger: str,
         bodies: BodyCache | None = None,
     ) -> AttemptResult:
-        """Sign and send once; returns the outcome and the attempt record (not yet stored)."""
+        """Sign and send once; returns the outcome and the attempt record (not yet stored). When Carrier cannot
+        build this target's request (its secret unreadable, its key unfit for its scheme), that is this attempt's
+        failure, stated in its error, and a retry along the ladder: it never fails the target's siblings."""
         now = self.clock.now()
-        cached = self.vault.peek(target.secret_name)
-        document = cached if cached is not None else await self._io(self.vault.get, target.secret_name)
-        keys = active_keys(document, now)
-        custom = dict(document.get("headers") or {})
         body = (bodies or BodyCache()).get(event, target.payload_format, attempt_number)
-        signature = sign(
-            target.scheme,
-            SignInput(
-                body=body,
-                keys=keys,
-                message_id=event.id,
-                webhook_id=target.webhook_id or "callback",
-                event_id=event.id,
-                timestamp=int(now.timestamp()),
-                event_timestamp=event.timestamp,
-                header=target.header,
-            ),
-        )
-        headers = {**custom, **base_headers(), **signature}
-        result = await self.transport.post(target.url, body, headers)
-        outcome = classify(result, now=time.time(), retry_after_cap=max(self.settings.retry_ladder or (3600,)))
+        try:
+            keys, custom, headers = await self._request(event, target, body, now)
+        except Exception as exc:
+            result = carrier_failure(f"Carrier could not prepare the request: {type(exc).__name__}: {exc}")
+            keys, custom, headers, outcome = [], {}, base_headers(), Outcome(RETRY, None)
+            logger.warning(
+                "attempt not sent: Carrier could not prepare it",
+                extra={"delivery_id": delivery_id, "webhook_id": target.key, "reason": result.error},
+            )
+        else:
+            result = await self.transport.post(target.url, body, headers)
+            outcome = classify(result, now=time.time(), retry_after_cap=max(self.settings.retry_ladder or (3600,)))
         secrets = secret_values(keys, custom)
         attempt: AttemptRecord = {
             "n": attempt_number + 1,
@@ -234,6 +239,29 @@ class Dispatcher:
             "request_headers": mask_headers(headers, {name.lower() for name in custom}),
         }
         return AttemptResult(delivery_id, event.id, outcome, result, without_nones(attempt))
+
+    async def _request(
+        self, event: Event, target: Target, body: bytes, now: datetime
+    ) -> tuple[list[str], dict[str, str], dict[str, str]]:
+        """The signing keys, the custom headers and every header of this target's request."""
+        cached = self.vault.peek(target.secret_name)
+        document = cached if cached is not None else await self._io(self.vault.get, target.secret_name)
+        keys = active_keys(document, now)
+        custom = dict(document.get("headers") or {})
+        signature = sign(
+            target.scheme,
+            SignInput(
+                body=body,
+                keys=keys,
+                message_id=event.id,
+                webhook_id=target.webhook_id or "callback",
+                event_id=event.id,
+                timestamp=int(now.timestamp()),
+                event_timestamp=event.timestamp,
+                header=target.header,
+            ),
+        )
+        return keys, custom, {**custom, **base_headers(), **signature}
 
     @staticmethod
     def status_after(outcome: Outcome, *, retrying: bool) -> DeliveryStatus:
@@ -303,40 +331,11 @@ class Dispatcher:
         return event_record(event, self._expiry(now))
 
 
-# Sends a tenant waits for in an API call (test, manual retry, recover) must end inside API Gateway's
-# 30-second integration limit, whatever HttpTimeoutSeconds allows the ladder.
-INTERACTIVE_TIMEOUT_SECONDS = 10.0
+def carrier_failure(reason: str) -> HttpResult:
+    """The result of an attempt Carrier could not send (nothing reached the receiver)."""
+    from carrier.transport import HttpResult
 
-
-def fresh_transport(settings: Settings, interactive: bool = False) -> Transport:
-    from carrier.transport import Transport
-
-    timeout = settings.http_timeout_seconds
-    if interactive:
-        timeout = min(timeout, INTERACTIVE_TIMEOUT_SECONDS)
-    return Transport(allow_private=settings.allow_private_targets, timeout=timeout)
-
-
-def run_once(
-    settings: Settings,
-    store: DispatchStore,
-    vault: SecretReader,
-    clock: Clock,
-    transport_factory: Callable[[], HttpTransport] | None,
-    work: Callable[[Dispatcher], Any],
-    interactive: bool = False,
-) -> Any:
-    """Run `work(dispatcher)` on its own event loop with a transport it closes (API and ladder steps)."""
-
-    async def run() -> Any:
-        transport = transport_factory() if transport_factory else fresh_transport(settings, interactive)
-        dispatcher = Dispatcher(settings, store, vault, transport, None, clock)
-        try:
-            return await work(dispatcher)
-        finally:
-            await transport.close()
-
-    return asyncio.run(run())
+    return HttpResult(error_kind="carrier", error=reason)
 
 
 def _status_phrase(status: int | None) -> str:

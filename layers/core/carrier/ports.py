@@ -9,7 +9,7 @@ time: the types they name are read by the type checker only.
 | --- | --- | --- |
 | `Clock` | every service | `clock.SystemClock` |
 | `RetryScheduler` | `Dispatcher` (a failed or deferred first attempt) | `scheduling.StepFunctionsScheduler` |
-| `HttpTransport` | `Dispatcher.attempt`, `dispatch.run_once` | `transport.Transport` |
+| `HttpTransport` | `Dispatcher.attempt`, `runs.run_once` | `transport.Transport` |
 | `SecretReader` | `Dispatcher.attempt` | `vault.Vault` |
 | `SecretVault` | `RetryService` (callback targets), `CallbackService` | `vault.Vault` |
 | `DispatchStore` | `Dispatcher` | `store.Store` |
@@ -81,6 +81,10 @@ class DispatchStore(Protocol):
 
     def claim_delivery(self, record: DeliveryRecord, stale_before: str) -> bool: ...
 
+    def get_delivery(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> DeliveryRecord:
+        """Raises `errors.NotFound` for an unknown delivery."""
+        ...
+
     def take_rate_slot(self, webhook_id: str, limit: int, second: int) -> bool: ...
 
     def record_attempt(
@@ -124,10 +128,6 @@ class EngineStore(DispatchStore, TenantSettingStore, Protocol):
         self, tenant_id: str, webhook_id: str, changes: dict[str, Any], remove: tuple[str, ...] = ()
     ) -> WebhookRecord:
         """Raises `errors.NotFound` for an unknown webhook."""
-        ...
-
-    def get_delivery(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> DeliveryRecord:
-        """Raises `errors.NotFound` for an unknown delivery."""
         ...
 
     def list_deliveries(

@@ -17,7 +17,7 @@ from typing import Any
 from aws_lambda_powertools.metrics import MetricUnit
 
 from carrier.clock import Clock, SystemClock, iso, parse_iso
-from carrier.dispatch import RATE_LIMIT_DEFER_SECONDS, Dispatcher, metrics, run_once
+from carrier.dispatch import RATE_LIMIT_DEFER_SECONDS, Dispatcher, metrics
 from carrier.errors import Conflict, InvalidInput, NotFound
 from carrier.formats import Event
 from carrier.models import SendResult
@@ -25,6 +25,7 @@ from carrier.observability import logger
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY
 from carrier.ports import EngineStore, HttpTransport, SecretVault
 from carrier.records import TERMINAL, DeliveryRecord, DeliveryStatus, event_from_record
+from carrier.runs import run_once
 from carrier.settings import Settings
 from carrier.targets import Target
 

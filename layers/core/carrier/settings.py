@@ -29,6 +29,10 @@ class Settings(BaseModel):
     max_concurrency: int = Field(default=50, ge=1)
     state_machine_arn: str | None = None
     rotation_grace_seconds: int = Field(default=86400, ge=0)
+    # A `pending` claim older than this belongs to a run that died: a redelivered message may take it over. Longer
+    # than the dispatcher's Timeout (a live run's claim is never taken), shorter than the queue's VisibilityTimeout
+    # (the first redelivery finds it stale); template.yaml sets it and tests/unit/test_template.py checks both.
+    claim_stale_seconds: int = Field(default=150, ge=1)
 
     @field_validator("retry_ladder", mode="before")
     @classmethod
@@ -52,6 +56,7 @@ _ENV = {
     "max_concurrency": "MAX_CONCURRENCY",
     "state_machine_arn": "STATE_MACHINE_ARN",
     "rotation_grace_seconds": "ROTATION_GRACE_SECONDS",
+    "claim_stale_seconds": "CLAIM_STALE_SECONDS",
 }
 
 

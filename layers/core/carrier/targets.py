@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections import Counter
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from carrier.catalog import matches
+from carrier.formats import Event
+from carrier.models.webhooks import filters_of
 from carrier.outcomes import Outcome
 from carrier.records import AttemptRecord, WebhookRecord
 
@@ -76,3 +79,47 @@ class DispatchReport:
     handoffs: list[Handoff] = field(default_factory=list)
     results: list[AttemptResult] = field(default_factory=list)
     deferred: int = 0
+    rescheduled: int = 0  # refused claims of `retrying` deliveries whose ladder was started again
+    failed_targets: int = 0  # targets whose handling failed inside Carrier (their message is retried)
+
+
+def matches_filters(filters: dict[str, Any], data: dict[str, Any]) -> bool:
+    """Equality on data fields (dotted paths reach nested ones); a list means any of its values."""
+    for path, wanted in filters.items():
+        value: Any = data
+        for part in path.split("."):
+            value = value.get(part) if isinstance(value, dict) else None
+        if isinstance(wanted, list):
+            if value not in wanted:
+                return False
+        elif value != wanted:
+            return False
+    return True
+
+
+def matching(webhooks: list[WebhookRecord], event: Event) -> tuple[list[Target], int]:
+    """The targets of an event among a tenant's webhooks: subscribed to its type, its data passing their filters,
+    and active; with the count of those left out only because they are disabled."""
+    found, disabled = [], 0
+    for record in webhooks:
+        if not matches(record["events"], event.type) or not matches_filters(filters_of(record), event.data):
+            continue
+        if record["status"] != "active":
+            disabled += 1
+            continue
+        found.append(Target.of_webhook(record))
+    return found, disabled
+
+
+class ClaimHeld(Exception):
+    """A delivery's `pending` claim belongs to a live (or not yet stale) run: this message must come back later."""
+
+
+class TargetsUnsettled(Exception):
+    """Some targets of an event could not be settled (a claim held elsewhere, a write of Carrier's own failed):
+    their siblings are recorded; the message fails so that SQS brings it back for them."""
+
+    def __init__(self, report: DispatchReport, errors: list[BaseException]) -> None:
+        super().__init__(f"{len(errors)} of {report.matched} deliveries not settled: {errors[0]}")
+        self.report = report
+        self.errors = errors

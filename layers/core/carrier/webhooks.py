@@ -15,9 +15,10 @@ from carrier.clock import Clock, SystemClock, iso, parse_iso
 from carrier.errors import DependencyFailed, InvalidInput, NotFound
 from carrier.models import Signature, Webhook, WebhookCreate, WebhookCreated, WebhookFields, WebhookPatch, filters_of
 from carrier.records import SecretDocument, SecretKey, WebhookRecord, webhook_record
+from carrier.schemes import SCHEMES
 from carrier.store import Store
 from carrier.validators import check_secret
-from carrier.vault import Vault, generate_secret
+from carrier.vault import Vault, active_keys, generate_secret
 
 __all__ = ["WebhookService", "filters_of", "to_public"]
 
@@ -132,6 +133,20 @@ class WebhookService:
         self.store.delete_webhook(tenant_id, webhook_id)
         self.vault.delete(record["secret_name"])
 
+    def _check_keys_fit(self, record: WebhookRecord, scheme: str) -> None:
+        """A scheme change (PUT or PATCH) is refused unless every key that signs now fits the new scheme, exactly
+        as create refuses a custom secret of the wrong form: a key that cannot sign would fail every delivery."""
+        document = self.vault.get(record["secret_name"], fresh=True)
+        for key in active_keys(document, self.clock.now()):
+            try:
+                SCHEMES[scheme].secret_rule(key)
+            except ValueError as exc:
+                raise InvalidInput(
+                    f"signature.scheme cannot become {scheme}: the webhook's signing secret does not fit it ({exc}). "
+                    "Keep the scheme, or rotate the secret (POST .../secret/rotate) to one that fits first",
+                    field="signature",
+                ) from exc
+
     def _apply(self, tenant_id: str, webhook_id: str, changes: dict[str, Any], reason: str | None = None) -> Webhook:
         record = self.get(tenant_id, webhook_id)
         now = iso(self.clock.now())
@@ -139,6 +154,8 @@ class WebhookService:
         sets = {field: _stored(field, value) for field, value in changes.items() if value is not None}
         removes = tuple(field for field, value in changes.items() if value is None and field in record)
         sets["updated_at"] = now
+        if "signature" in sets and sets["signature"]["scheme"] != record["signature"]["scheme"]:
+            self._check_keys_fit(record, sets["signature"]["scheme"])
         if "status" in changes and changes["status"] != record.get("status"):
             if changes["status"] == "disabled":
                 sets.update(disabled_reason=reason or "disabled by the tenant", disabled_at=now)

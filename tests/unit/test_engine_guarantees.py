@@ -1,0 +1,117 @@
+"""Delivery guarantees under faults, on the engine's fakes (issue: no delivery stuck, lost or sent twice at once;
+one broken webhook never blocks another). Each fault is injected, never assumed."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from carrier.records import DeliveryStatus
+from carrier.targets import ClaimHeld, TargetsUnsettled
+from tests.fakes import FakeTransport, answer
+from tests.unit.engine import URL, Engine
+
+
+class Throttled(Exception):
+    """Stands for botocore's ClientError (ThrottlingException) after its own retries."""
+
+
+def fail_for(method: Any, delivery_id_part: str, times: int = 1) -> Any:
+    """`method`, raising Throttled for calls naming a delivery of `delivery_id_part`'s webhook, `times` times."""
+    left = {"n": times}
+
+    def wrapped(*args: Any, **kwargs: Any) -> Any:
+        if left["n"] > 0 and any(delivery_id_part == a for a in args if isinstance(a, str)):
+            left["n"] -= 1
+            raise Throttled("Rate exceeded")
+        return method(*args, **kwargs)
+
+    return wrapped
+
+
+def test_a_webhook_whose_key_cannot_sign_fails_alone_and_says_why() -> None:
+    # Given two webhooks on one event type, one holding a key its scheme cannot use (stored before PUT checked it)
+    engine = Engine()
+    engine.hook("wh_poison", secret="your-webhook-secret-123456")  # standard-webhooks needs whsec_<base64>
+    engine.hook("wh_ok", url=URL + "/ok")
+    # When the event is dispatched
+    report = engine.publish()
+    # Then the healthy webhook got it, and the message is settled (nothing for SQS to retry)
+    assert [r.url for r in engine.transport.requests] == [URL + "/ok"]
+    assert engine.delivery("wh_ok")["status"] == DeliveryStatus.delivered and report.failed_targets == 0
+    # And the poison one has a failed attempt saying Carrier could not sign, on the ladder, in its last_error
+    poison = engine.delivery("wh_poison")
+    assert poison["status"] == DeliveryStatus.retrying
+    assert poison["attempts"][0]["error"].startswith("Carrier could not prepare the request: Error")
+    assert engine.webhook("wh_poison")["last_error"]["message"] == poison["attempts"][0]["error"]
+    assert [h.delivery_id for h in engine.scheduler.handoffs] == [poison["delivery_id"]]
+
+
+def test_an_aws_error_on_one_targets_write_leaves_its_siblings_recorded() -> None:
+    # Given two webhooks, and DynamoDB throttling the first write of one delivery
+    engine = Engine()
+    engine.hook("wh_a", url=URL + "/a")
+    engine.hook("wh_b", url=URL + "/b")
+    engine.store.record_attempt = fail_for(engine.store.record_attempt, "wh_a")  # type: ignore[method-assign]
+    # When the event is dispatched, the message fails (SQS will bring it back) ...
+    with pytest.raises(TargetsUnsettled) as unsettled:
+        engine.publish()
+    assert [type(e) for e in unsettled.value.errors] == [Throttled]
+    # ... but the sibling is recorded delivered
+    assert engine.delivery("wh_b")["status"] == DeliveryStatus.delivered
+    assert engine.delivery("wh_a")["status"] == DeliveryStatus.pending  # claimed, its record lost
+    # When SQS brings the message back before the claim is stale, nothing is sent and it comes back again
+    with pytest.raises(TargetsUnsettled) as again:
+        engine.publish()
+    assert [type(e) for e in again.value.errors] == [ClaimHeld] and len(engine.transport.requests) == 2
+    # When it comes back after the stale window, the stranded delivery is sent and recorded; the sibling is not
+    engine.clock.advance(engine.settings.claim_stale_seconds + 1)
+    report = engine.publish()
+    assert report.duplicates == 1 and report.outcomes == {"delivered": 1}
+    assert [r.url for r in engine.transport.requests] == [URL + "/a", URL + "/b", URL + "/a"]
+    assert engine.delivery("wh_a")["status"] == DeliveryStatus.delivered
+
+
+def test_the_ladder_owns_a_failed_delivery_before_it_leaves_pending() -> None:
+    # Given a receiver answering 500, and Step Functions throttling the first StartExecution
+    engine = Engine(transport=FakeTransport(default=answer(500)))
+    engine.hook()
+    calls = {"n": 0}
+    schedule = engine.scheduler.schedule
+
+    def throttled_once(handoff: Any) -> None:
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise Throttled("Rate exceeded")
+        schedule(handoff)
+
+    engine.scheduler.schedule = throttled_once  # type: ignore[method-assign]
+    # When the first attempt fails and its hand-off to the ladder fails too
+    with pytest.raises(TargetsUnsettled):
+        engine.publish()
+    # Then the delivery is not `retrying` with nothing to move it: it is still the claim's, and the message returns
+    assert engine.delivery()["status"] == DeliveryStatus.pending and engine.scheduler.handoffs == []
+    # When the message comes back after the stale window, the delivery is attempted and handed to the ladder (the
+    # receiver saw two requests, one after the other: at least once; the lost hand-off's attempt is not in the log)
+    engine.clock.advance(engine.settings.claim_stale_seconds + 1)
+    engine.publish()
+    delivery = engine.delivery()
+    assert delivery["status"] == DeliveryStatus.retrying and len(engine.transport.requests) == 2
+    assert [h.delivery_id for h in engine.scheduler.handoffs] == [delivery["delivery_id"]]
+
+
+def test_a_redelivered_event_restarts_the_ladder_of_a_retrying_delivery() -> None:
+    # Given a delivery on the ladder (its first attempt failed), whose execution may never have started
+    engine = Engine(transport=FakeTransport(default=answer(500)))
+    engine.hook()
+    engine.publish()
+    first = engine.scheduler.handoffs[0]
+    # When the same event is redelivered 100 s later
+    engine.clock.advance(100)
+    report = engine.publish()
+    # Then nothing is sent again, and the ladder is started again at the same step (a no-op when it runs)
+    assert len(engine.transport.requests) == 1 and report.rescheduled == 1 and report.duplicates == 0
+    again = engine.scheduler.handoffs[1]
+    assert (again.delivery_id, again.step) == (first.delivery_id, 0)
+    assert again.wait_seconds == first.wait_seconds - 100
