@@ -11,16 +11,19 @@ from __future__ import annotations
 import functools
 import heapq
 import itertools
+import json
 import logging
 import threading
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from typing import Any
 
-from carrier.dispatch import Handoff
 from carrier.retries import TRANSITIONS
 from carrier.scheduling import execution_input
+from carrier.targets import Handoff
+from carrier_local.template import REPO_ROOT
 
 log = logging.getLogger("carrier_local.ladder")
 
@@ -34,6 +37,24 @@ def attempt_function_of(template: dict[str, Any]) -> str:
             arn = resource["Properties"]["DefinitionSubstitutions"]["AttemptFunctionArn"]
             return str(arn["Fn::GetAtt"][0])
     raise LookupError("template.yaml has no state machine")
+
+
+@dataclass(frozen=True)
+class Retrier:
+    """A Task state's retrier for every error (`States.ALL`), read from the ASL: the local ladder follows it."""
+
+    max_attempts: int
+    interval_seconds: float
+    backoff_rate: float
+
+    def wait(self, tries: int) -> float:
+        return self.interval_seconds * self.backoff_rate**tries
+
+
+def retrier_of(state_name: str) -> Retrier:
+    asl = json.loads((REPO_ROOT / "statemachines" / "retry.asl.json").read_text())
+    found = next(r for r in asl["States"][state_name]["Retry"] if r["ErrorEquals"] == ["States.ALL"])
+    return Retrier(int(found["MaxAttempts"]), float(found["IntervalSeconds"]), float(found["BackoffRate"]))
 
 
 class LocalLadder:
@@ -58,6 +79,8 @@ class LocalLadder:
         self._stopping = False
         self._thread: threading.Thread | None = None
         self._workers = workers
+        self.attempt_retrier = retrier_of("Attempt")
+        self.record_retrier = retrier_of("RecordFailure")
         self._pool: ThreadPoolExecutor | None = None
         self.finished: dict[str, str] = {}  # delivery id -> how its ladder ended
 
@@ -93,23 +116,53 @@ class LocalLadder:
     def _step(self, state: dict[str, Any]) -> None:
         delivery_id = state["delivery_id"]
         try:
-            result = self.invoke({"action": "attempt", "state": state})
+            result = self._attempt(state)
+            if result is None:
+                return  # an error inside Carrier: the same step runs again later, as the ASL's Retry does
             action = TRANSITIONS.get(result.get("outcome", ""), "fail")
             if action == "wait":
                 with self._lock:
                     self._push(result)
                 return
             if action == "exhaust":
-                result = self.invoke({"action": "exhaust", "state": result})
+                result = self._recording({"action": "exhaust", "state": result})
             if action == "fail":
-                result = self.invoke({"action": "fail", "state": {**result, "error": {"Error": "UnknownOutcome"}}})
+                result = self._recording({"action": "fail", "state": {**result, "error": {"Error": "UnknownOutcome"}}})
             self._finish(delivery_id, str(result.get("outcome")))
         except Exception as exc:  # the state machine's catch-all: record, never leave it retrying
             log.exception("retry step failed for %s", delivery_id)
-            self.invoke(
+            self._recording(
                 {"action": "fail", "state": {**state, "error": {"Error": type(exc).__name__, "Cause": str(exc)}}}
             )
             self._finish(delivery_id, "failed")
+
+    def _attempt(self, state: dict[str, Any]) -> dict[str, Any] | None:
+        """The Attempt task with its retrier: an error is retried at the same step (pushed back, not slept on)
+        until the retrier's attempts are used up; then it propagates to the catch-all."""
+        tries = int(state.get("carrier_retries", 0))
+        try:
+            result: dict[str, Any] = self.invoke({"action": "attempt", "state": state})
+        except Exception:
+            if tries >= self.attempt_retrier.max_attempts:
+                raise
+            log.warning("retry step of %s failed inside Carrier: the same step again", state["delivery_id"])
+            with self._lock:
+                self._push({**state, "carrier_retries": tries + 1, "wait_seconds": self.attempt_retrier.wait(tries)})
+            return None
+        result.pop("carrier_retries", None)
+        return result
+
+    def _recording(self, payload: dict[str, Any]) -> dict[str, Any]:
+        """Exhaust and RecordFailure with their retrier: every error is retried (time-scaled waits)."""
+        for tries in itertools.count():
+            try:
+                result: dict[str, Any] = self.invoke(payload)
+                return result
+            except Exception:
+                if tries + 1 >= self.record_retrier.max_attempts:
+                    raise
+                time.sleep(self.record_retrier.wait(tries) * self.time_scale)
+        raise AssertionError("unreachable")
 
     def _finish(self, delivery_id: str, outcome: str) -> None:
         with self._lock:

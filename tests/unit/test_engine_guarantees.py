@@ -8,9 +8,11 @@ from typing import Any
 import pytest
 
 from carrier.records import DeliveryStatus
+from carrier.retries import ENDED
+from carrier.scheduling import execution_input
 from carrier.targets import ClaimHeld, TargetsUnsettled
 from tests.fakes import FakeTransport, answer
-from tests.unit.engine import URL, Engine
+from tests.unit.engine import LADDER, URL, Engine
 
 
 class Throttled(Exception):
@@ -115,3 +117,19 @@ def test_a_redelivered_event_restarts_the_ladder_of_a_retrying_delivery() -> Non
     again = engine.scheduler.handoffs[1]
     assert (again.delivery_id, again.step) == (first.delivery_id, 0)
     assert again.wait_seconds == first.wait_seconds - 100
+
+
+def test_a_ladder_step_whose_event_expired_ends_the_delivery_failed_with_the_reason() -> None:
+    # Given a delivery on the ladder whose stored event expired (DeliveryRetentionDays) before its next step
+    engine = Engine(transport=FakeTransport(default=answer(500)))
+    engine.hook()
+    engine.publish()
+    state = execution_input(engine.scheduler.handoffs[0], LADDER)
+    engine.store.events.clear()
+    # When the step runs
+    result = engine.retries.attempt(state)
+    # Then the ladder ends and so does the delivery: failed, with the reason (never `retrying` forever)
+    assert result["outcome"] == ENDED and result["reason"] == "event expired"
+    delivery = engine.delivery()
+    assert delivery["status"] == DeliveryStatus.failed and delivery["failure"] == "event expired"
+    assert len(engine.transport.requests) == 1

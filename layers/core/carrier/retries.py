@@ -246,14 +246,20 @@ class RetryService:
 
             found = CallbackService(self.store, self.vault).target(tenant_id, delivery.get("url", ""))
             if found is None:
-                return "no callback secret"
+                return (
+                    self._end(tenant_id, webhook_id, delivery_id, "no callback secret", now)
+                    if need_active
+                    else ("no callback secret")
+                )
             target = found
         record = self.store.get_event(tenant_id, delivery["event_id"])
-        if record is None:
-            return "event expired"
+        if record is None:  # past DeliveryRetentionDays: the ladder ends the delivery, it never leaves it open
+            return (
+                self._end(tenant_id, webhook_id, delivery_id, "event expired", now) if need_active else "event expired"
+            )
         return delivery, target, event_from_record(record)
 
-    def _end(self, tenant_id: str, webhook_id: str, delivery_id: str, reason: str, now: str) -> str:
+    def _end(self, tenant_id: str, webhook_id: str | None, delivery_id: str, reason: str, now: str) -> str:
         """The ladder ends without an attempt: the delivery fails with the reason."""
         changes = {"status": DeliveryStatus.failed, "failure": reason, "updated_at": now}
         self.store.update_delivery(tenant_id, webhook_id, delivery_id, changes)
