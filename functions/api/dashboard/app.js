@@ -173,7 +173,7 @@ function webhookForm(existing) {
     field("Payload format", "payload_format", control.payload_format),
     field("Signature scheme", "signature", control.scheme),
     field("Signature header", "signature.header", control.signature_header,
-      "hmac and github schemes only: the header the signature goes in. Empty for the scheme's default."),
+      "Schemes with one signature header only: the header it goes in. Empty for the scheme's default."),
     field("Rate limit (deliveries per second)", "rate_limit", control.rate_limit, "Empty for no limit."),
     field("Custom headers", "headers", control.headers, headerHint),
     existing && Object.keys(existing.headers || {}).length
@@ -213,7 +213,7 @@ function readForm(control, existing) {
     rate_limit: control.rate_limit.value === "" ? null : Number(control.rate_limit.value),
   };
   const signatureHeader = control.signature_header.value.trim();
-  if (signatureHeader && body.signature.scheme !== "standard-webhooks") body.signature.header = signatureHeader;
+  if (signatureHeader) body.signature.header = signatureHeader; // a scheme with fixed headers answers 422 here
   const headerText = control.headers.value.trim();
   if (headerText || !existing || control.clear_headers.checked) {
     body.headers = {};

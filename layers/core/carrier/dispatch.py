@@ -13,16 +13,22 @@ from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from carrier import ids
 from carrier.clock import Clock, SystemClock, iso, parse_iso
 from carrier.errors import NotFound
 from carrier.formats import BodyCache, Event
-from carrier.observability import logger, metrics
+from carrier.observability import count, logger
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify
 from carrier.ports import DispatchStore, HttpTransport, RetryScheduler, SecretReader
-from carrier.records import AttemptRecord, DeliveryRecord, DeliveryStatus, EventRecord, event_record, without_nones
+from carrier.records import (
+    AttemptRecord,
+    DeliveryRecord,
+    DeliveryStatus,
+    EventRecord,
+    WebhookStatus,
+    event_record,
+    without_nones,
+)
 from carrier.redaction import excerpt, mask_headers, secret_values
 from carrier.settings import Settings
 from carrier.signing import SignInput, base_headers, sign
@@ -294,8 +300,10 @@ class Dispatcher:
         if result.outcome.name != DELIVERED:
             webhook_changes["last_error"] = without_nones({**call, "body": result.attempt.get("response_body")})
         if result.outcome.name == GONE:
-            webhook_changes.update(status="disabled", disabled_reason="the receiver answered 410 Gone", disabled_at=now)
-            metrics.add_metric(name="WebhooksDisabled", unit=MetricUnit.Count, value=1)
+            webhook_changes.update(
+                status=WebhookStatus.disabled, disabled_reason="the receiver answered 410 Gone", disabled_at=now
+            )
+            count("WebhooksDisabled")
         self.store.record_attempt(
             target.tenant_id, target.webhook_id, delivery_id, result.attempt, changes, webhook_changes
         )

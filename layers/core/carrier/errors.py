@@ -1,4 +1,4 @@
-"""Typed errors. The API maps each to one HTTP answer in one place (functions/api/app.py)."""
+"""Typed errors. The API maps each to one HTTP answer in one place (functions/api/carrier_api/http_errors.py)."""
 
 from __future__ import annotations
 

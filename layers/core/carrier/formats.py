@@ -22,24 +22,35 @@ class Event:
 
 Builder = Callable[[Event, int], Any]
 
+
+@dataclass(frozen=True)
+class Format:
+    build: Builder  # (event, retry count) -> body
+    per_attempt: bool = False  # the body changes between attempts (it carries the retry count)
+
+
 # format -> body (event, retry_count): the README's payload table, as data (the API's PayloadFormat enum is its keys).
-FORMATS: dict[str, Builder] = {
-    "standard": lambda e, n: {"type": e.type, "timestamp": e.timestamp, "data": e.data},
-    "classic": lambda e, n: {"id": e.id, "event": e.type, "created_at": e.timestamp, "data": e.data},
-    "extended": lambda e, n: {
-        "event_id": e.id,
-        "event_type": e.type,
-        "timestamp": e.timestamp,
-        "data": e.data,
-        "retry_count": n,
-    },
-    "data": lambda e, n: e.data,
+FORMAT_ROWS: dict[str, Format] = {
+    "standard": Format(lambda e, n: {"type": e.type, "timestamp": e.timestamp, "data": e.data}),
+    "classic": Format(lambda e, n: {"id": e.id, "event": e.type, "created_at": e.timestamp, "data": e.data}),
+    "extended": Format(
+        lambda e, n: {
+            "event_id": e.id,
+            "event_type": e.type,
+            "timestamp": e.timestamp,
+            "data": e.data,
+            "retry_count": n,
+        },
+        per_attempt=True,
+    ),
+    "data": Format(lambda e, n: e.data),
 }
+FORMATS: dict[str, Builder] = {name: row.build for name, row in FORMAT_ROWS.items()}
 
 DEFAULT_FORMAT = "standard"
 
-# Formats whose body does not change between attempts.
-STABLE_FORMATS = frozenset(name for name in FORMATS if name != "extended")
+# Formats whose body does not change between attempts (encoded once for every attempt).
+STABLE_FORMATS = frozenset(name for name, row in FORMAT_ROWS.items() if not row.per_attempt)
 
 
 def encode(event: Event, payload_format: str, retry_count: int = 0) -> bytes:

@@ -29,6 +29,13 @@ class DeliveryStatus(StrEnum):
 TERMINAL = frozenset({DeliveryStatus.delivered, DeliveryStatus.failed, DeliveryStatus.exhausted})
 
 
+class WebhookStatus(StrEnum):
+    """A webhook's state: only an active one is sent to."""
+
+    active = "active"
+    disabled = "disabled"
+
+
 class SignatureRecord(TypedDict):
     scheme: str
     header: str | None
@@ -127,7 +134,7 @@ class SecretDocument(TypedDict):
 
 WEBHOOK_DEFAULTS: dict[str, Any] = {
     "description": "",
-    "status": "active",
+    "status": WebhookStatus.active,
     "filters": "{}",
     "payload_format": DEFAULT_FORMAT,
     "header_names": [],

@@ -14,17 +14,15 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
-from aws_lambda_powertools.metrics import MetricUnit
-
 from carrier.clock import Clock, SystemClock, iso, parse_iso
-from carrier.dispatch import RATE_LIMIT_DEFER_SECONDS, Dispatcher, metrics
+from carrier.dispatch import RATE_LIMIT_DEFER_SECONDS, Dispatcher
 from carrier.errors import Conflict, InvalidInput, NotFound
 from carrier.formats import Event
 from carrier.models import SendResult
-from carrier.observability import logger
+from carrier.observability import count, logger
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY
 from carrier.ports import EngineStore, HttpTransport, SecretVault
-from carrier.records import TERMINAL, DeliveryRecord, DeliveryStatus, event_from_record
+from carrier.records import TERMINAL, DeliveryRecord, DeliveryStatus, WebhookStatus, event_from_record
 from carrier.runs import run_once
 from carrier.settings import Settings
 from carrier.targets import Target
@@ -116,10 +114,15 @@ class RetryService:
                 self.store.update_webhook(
                     tenant_id,
                     webhook_id,
-                    {"status": "disabled", "disabled_reason": reason, "disabled_at": now, "updated_at": now},
+                    {
+                        "status": WebhookStatus.disabled,
+                        "disabled_reason": reason,
+                        "disabled_at": now,
+                        "updated_at": now,
+                    },
                 )
-        metrics.add_metric(name="DeliveriesExhausted", unit=MetricUnit.Count, value=1)
-        metrics.add_metric(name="WebhooksDisabled", unit=MetricUnit.Count, value=1)
+        count("DeliveriesExhausted")
+        count("WebhooksDisabled")
         logger.warning(
             "delivery exhausted, webhook disabled",
             extra={"tenant_id": tenant_id, "webhook_id": webhook_id, "delivery_id": delivery_id},
@@ -159,7 +162,7 @@ class RetryService:
             raise NotFound(loaded, field="delivery_id")
         delivery, target, event = loaded
         webhook = self.store.get_webhook(tenant_id, webhook_id)
-        if webhook.get("status") != "active":
+        if webhook["status"] != WebhookStatus.active:
             raise Conflict("the webhook is disabled: enable it before retrying", field="webhook_id")
         owner = self._lock(tenant_id, webhook_id, delivery_id)
         if owner is None:
@@ -185,7 +188,7 @@ class RetryService:
         if since > now:
             raise InvalidInput("since must not be in the future", field="since")
         webhook = self.store.get_webhook(tenant_id, webhook_id)
-        if webhook.get("status") != "active":
+        if webhook["status"] != WebhookStatus.active:
             raise Conflict("the webhook is disabled: enable it before recovering", field="webhook_id")
         found: list[DeliveryRecord] = []
         for status in (DeliveryStatus.failed, DeliveryStatus.exhausted):
@@ -238,7 +241,7 @@ class RetryService:
                 webhook = self.store.get_webhook(tenant_id, webhook_id)
             except NotFound:
                 return self._end(tenant_id, webhook_id, delivery_id, "webhook deleted", now)
-            if need_active and webhook.get("status") != "active":
+            if need_active and webhook["status"] != WebhookStatus.active:
                 return self._end(tenant_id, webhook_id, delivery_id, "webhook disabled", now)
             target = Target.of_webhook(webhook)
         else:

@@ -10,7 +10,7 @@ from carrier.catalog import matches
 from carrier.formats import Event
 from carrier.models.webhooks import filters_of
 from carrier.outcomes import Outcome
-from carrier.records import AttemptRecord, WebhookRecord
+from carrier.records import AttemptRecord, WebhookRecord, WebhookStatus
 
 if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
     from carrier.transport import HttpResult
@@ -104,7 +104,7 @@ def matching(webhooks: list[WebhookRecord], event: Event) -> tuple[list[Target],
     for record in webhooks:
         if not matches(record["events"], event.type) or not matches_filters(filters_of(record), event.data):
             continue
-        if record["status"] != "active":
+        if record["status"] != WebhookStatus.active:
             disabled += 1
             continue
         found.append(Target.of_webhook(record))

@@ -14,7 +14,7 @@ from carrier import ids
 from carrier.clock import Clock, SystemClock, iso, parse_iso
 from carrier.errors import DependencyFailed, InvalidInput, NotFound
 from carrier.models import Signature, Webhook, WebhookCreate, WebhookCreated, WebhookFields, WebhookPatch, filters_of
-from carrier.records import SecretDocument, SecretKey, WebhookRecord, webhook_record
+from carrier.records import SecretDocument, SecretKey, WebhookRecord, WebhookStatus, webhook_record
 from carrier.schemes import SCHEMES
 from carrier.store import Store
 from carrier.validators import check_secret
@@ -73,7 +73,7 @@ class WebhookService:
             "created_at": now,
             "updated_at": now,
         }
-        if body.status == "disabled":
+        if body.status == WebhookStatus.disabled:
             item.update(disabled_reason="created disabled", disabled_at=now)
         record = webhook_record({k: v for k, v in item.items() if v is not None})
         document: SecretDocument = {
@@ -157,7 +157,7 @@ class WebhookService:
         if "signature" in sets and sets["signature"]["scheme"] != record["signature"]["scheme"]:
             self._check_keys_fit(record, sets["signature"]["scheme"])
         if "status" in changes and changes["status"] != record.get("status"):
-            if changes["status"] == "disabled":
+            if changes["status"] == WebhookStatus.disabled:
                 sets.update(disabled_reason=reason or "disabled by the tenant", disabled_at=now)
             else:
                 removes += tuple(f for f in ("disabled_reason", "disabled_at") if f in record)

@@ -87,25 +87,26 @@ def build_parser() -> argparse.ArgumentParser:
     )
     redrive.set_defaults(func=cmd_dlq_redrive)
 
-    from carrier.schemes import SCHEMES
+    from carrier.schemes import DEFAULT_SCHEME, SCHEMES
+    from carrier.verify import DEFAULT_TOLERANCE
 
     schemes = list(SCHEMES)
     receive = commands.add_parser("receive", parents=[common], help="run a local receiver that checks signatures")
     receive.add_argument("--port", type=int, default=9000)
     receive.add_argument("--host", default="127.0.0.1")
     receive.add_argument("--secret", help="the webhook's secret (or $CARRIER_SECRET)")
-    receive.add_argument("--scheme", choices=schemes, default="standard-webhooks")
+    receive.add_argument("--scheme", choices=schemes, default=DEFAULT_SCHEME)
     receive.add_argument("--header", help="signature header of single-signature schemes")
     receive.add_argument("--status", type=int, default=200, help="status code to answer (default 200)")
     receive.set_defaults(func=cmd_receive)
 
     check = commands.add_parser("verify", parents=[common], help="check a saved request's signature")
     check.add_argument("--secret", required=True)
-    check.add_argument("--scheme", choices=schemes, default="standard-webhooks")
+    check.add_argument("--scheme", choices=schemes, default=DEFAULT_SCHEME)
     check.add_argument("--body", required=True, help="file holding the raw body")
     check.add_argument("-H", "--header", dest="headers", action="append", default=[], help="'Name: value'")
     check.add_argument("--signature-header", help="signature header of single-signature schemes")
-    check.add_argument("--tolerance", type=int, default=300, help="seconds (standard-webhooks timestamps)")
+    check.add_argument("--tolerance", type=int, default=DEFAULT_TOLERANCE, help="seconds (timestamped schemes)")
     check.set_defaults(func=cmd_verify)
     return parser
 
