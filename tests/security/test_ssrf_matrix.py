@@ -120,6 +120,10 @@ CREATION_ROWS = [
     row("broadcast", "http://255.255.255.255:{port}/", "limited broadcast"),
     row("reserved-240", "http://240.0.0.1:{port}/", "reserved 240/4"),
     row("multicast-v6", "http://[ff02::1]:{port}/", "IPv6 multicast"),
+    row("v6-site-local", "http://[fec0::1]:{port}/", "IPv6 site-local fec0::/10 (Python calls it global)"),
+    row("v6-site-local-top", "http://[feff::1]:{port}/", "IPv6 site-local, top of fec0::/10"),
+    row("v6-documentation", "http://[2001:db8::1]:{port}/", "IPv6 documentation 2001:db8::/32, inside 2000::/3"),
+    row("v6-outside-global", "http://[4000::1]:{port}/", "IPv6 outside global unicast 2000::/3"),
     # userinfo and parser-confusion tricks (refused as malformed, whatever they point at)
     row("userinfo", "http://good.example@127.0.0.1:{port}/", "userinfo: real host is 127.0.0.1", private=False),
     row(
@@ -175,6 +179,7 @@ CONNECT_ROWS = [
         "dns-metadata", f"http://{NAME}:{{port}}/", "name resolves to 169.254.169.254", dns={NAME: ["169.254.169.254"]}
     ),
     row("dns-metadata-v6", f"http://{NAME}:{{port}}/", "name resolves to fd00:ec2::254", dns={NAME: ["fd00:ec2::254"]}),
+    row("dns-site-local", f"http://{NAME}:{{port}}/", "AAAA answer fec0::1 (site-local)", dns={NAME: ["fec0::1"]}),
     row(
         "dns-multi-public-first",
         f"http://{NAME}:{{port}}/",
