@@ -37,7 +37,7 @@ class FakeContext:
     aws_request_id = "00000000-0000-0000-0000-000000000000"
 
     def get_remaining_time_in_millis(self) -> int:
-        return 30000
+        return 120_000  # a fresh invocation of the dispatcher (its Timeout)
 
 
 def api_event(

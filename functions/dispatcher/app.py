@@ -2,11 +2,14 @@
 
 A malformed or undeliverable event is rejected with a log line and a metric and never fails its batch;
 a failure of Carrier's own (DynamoDB, Secrets Manager) fails only that message, which SQS redelivers
-(and moves to the DLQ after 5 receives).
+(and moves to the DLQ after 5 receives). Copies of one event in a batch are dispatched one after the other (the
+second finds the first's deliveries), and a send that could not end before the invocation's Timeout is handed
+to the ladder instead of being started.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -18,10 +21,12 @@ from carrier import runtime
 from carrier.ingest import RejectedEvent, parse_bus_event
 from carrier.observability import MetricUnit, count, logger, metrics, observed
 
-processor = AsyncBatchProcessor(event_type=EventType.SQS)
+# A failed record comes back alone; a batch whose every record failed is reported the same way, not raised
+processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
+_events_in_flight: dict[tuple[str, str], asyncio.Lock] = {}  # this invocation's events being dispatched
 
 
-async def record_handler(record: SQSRecord) -> dict[str, Any]:
+async def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str, Any]:
     try:
         event = parse_bus_event(json.loads(record.body))
     except (ValueError, RejectedEvent) as exc:
@@ -37,7 +42,12 @@ async def record_handler(record: SQSRecord) -> dict[str, Any]:
             count("CallbacksRejected")
         else:
             extra_targets.append(target)
-    report = await runtime.dispatcher().dispatch(event, extra_targets)
+
+    def remaining_seconds() -> float:
+        return float(lambda_context.get_remaining_time_in_millis()) / 1000
+
+    async with _events_in_flight.setdefault((event.tenant_id, event.id), asyncio.Lock()):
+        report = await runtime.dispatcher().dispatch(event, extra_targets, budget=remaining_seconds)
     for outcome, number in report.outcomes.items():
         count(f"Deliveries_{outcome}", number)
     if report.results:  # one value per event (not per attempt): the slowest receiver of this event
@@ -66,6 +76,15 @@ async def record_handler(record: SQSRecord) -> dict[str, Any]:
 
 @observed
 def handler(event: dict, context: LambdaContext) -> dict:
-    return async_process_partial_response(  # type: ignore[return-value]
+    _events_in_flight.clear()  # its locks belong to the last invocation's event loop
+    answer: dict = async_process_partial_response(  # type: ignore[assignment]
         event=event, record_handler=record_handler, processor=processor, context=context
     )
+    failed = [item["itemIdentifier"] for item in answer.get("batchItemFailures", [])]
+    if failed:  # each comes back after the queue's VisibilityTimeout (to the DLQ after 5 receives)
+        logger.warning(
+            "messages not settled: they come back",
+            extra={"message_ids": failed, "errors": [repr(info[1]) for info in processor.exceptions][:10]},
+        )
+        count("MessagesRetried", len(failed))
+    return answer

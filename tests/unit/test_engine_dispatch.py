@@ -172,10 +172,14 @@ def test_disabled_and_unsubscribed_webhooks_get_nothing() -> None:
     engine.hook("wh_on", url="https://on.example/", filters=json.dumps({"project_id": ["p1", "p2"]}))
     # When an event of project p1 is dispatched
     report = engine.publish(event(project_id="p1"))
-    # Then only the matching active webhook got it; the disabled one is counted as skipped
+    # Then only the matching active webhook got it; the disabled one has a `skipped` delivery, with no attempt
     assert [r.url for r in engine.transport.requests] == ["https://on.example/"]
     assert report.matched == 1 and report.skipped_disabled == 1
-    assert [owner for owner, _ in engine.store.deliveries] == ["WH#wh_on"]
+    assert sorted(owner for owner, _ in engine.store.deliveries) == ["WH#wh_off", "WH#wh_on"]
+    skipped = engine.delivery("wh_off")
+    assert skipped["status"] == "skipped" and skipped["attempt_count"] == 0 and skipped["attempts"] == []
+    # And a redelivery of the event adds nothing
+    assert engine.publish(event(project_id="p1")).skipped_disabled == 0
 
 
 def test_over_the_rate_limit_a_delivery_is_deferred_not_dropped() -> None:

@@ -3,6 +3,8 @@ one broken webhook never blocks another). Each fault is injected, never assumed.
 
 from __future__ import annotations
 
+from collections import Counter
+from datetime import timedelta
 from typing import Any
 
 import pytest
@@ -11,8 +13,8 @@ from carrier.records import DeliveryStatus
 from carrier.retries import ENDED
 from carrier.scheduling import execution_input
 from carrier.targets import ClaimHeld, TargetsUnsettled
-from tests.fakes import FakeTransport, answer
-from tests.unit.engine import LADDER, URL, Engine
+from tests.fakes import FakeTransport, answer, failure
+from tests.unit.engine import LADDER, TENANT, URL, Engine, settings
 
 
 class Throttled(Exception):
@@ -133,3 +135,41 @@ def test_a_ladder_step_whose_event_expired_ends_the_delivery_failed_with_the_rea
     delivery = engine.delivery()
     assert delivery["status"] == DeliveryStatus.failed and delivery["failure"] == "event expired"
     assert len(engine.transport.requests) == 1
+
+
+def test_a_fan_out_that_cannot_finish_in_one_invocation_hands_the_rest_to_the_ladder() -> None:
+    # Given 10 webhooks on a receiver that hangs for the whole timeout, 2 sends at a time, and 100 s left
+    engine = Engine(settings=settings(max_concurrency=2))
+    for n in range(10):
+        engine.hook(f"wh_{n}", url=f"{URL}/{n}")
+    deadline = engine.clock.now().timestamp() + 100
+
+    def hang(request: Any) -> Any:
+        engine.clock.advance(engine.settings.http_timeout_seconds)
+        return failure("timeout", "no answer within the timeout")
+
+    engine.transport.script = hang
+    # When the event is dispatched with the invocation's time budget
+    report = engine.publish(budget=lambda: deadline - engine.clock.now().timestamp())
+    # Then only the sends that could end in time were started; the rest went to the ladder, none left pending
+    sent = len(engine.transport.requests)
+    assert 0 < sent < 10 and report.deferred == 10 - sent and report.failed_targets == 0
+    statuses = Counter(engine.delivery(f"wh_{n}")["status"] for n in range(10))
+    assert statuses == {DeliveryStatus.retrying: 10}
+    deferred = [h for h in engine.scheduler.handoffs if h.step == -1]
+    assert len(deferred) == 10 - sent and len(engine.scheduler.handoffs) == 10  # every delivery has its owner
+
+
+def test_an_event_for_a_disabled_webhook_is_skipped_then_recovered_after_enabling() -> None:
+    # Given a disabled webhook
+    engine = Engine()
+    engine.hook(status="disabled")
+    # When an event matches it, the log shows it skipped, and nothing is sent
+    assert engine.publish().skipped_disabled == 1
+    assert engine.delivery()["status"] == DeliveryStatus.skipped and engine.transport.requests == []
+    # When the webhook is enabled again and the tenant recovers since before the event
+    engine.store.update_webhook(TENANT, "wh_1", {"status": "active"})
+    recovered = engine.retries.recover(TENANT, "wh_1", engine.clock.now() - timedelta(hours=1))
+    # Then the skipped delivery is sent now, once
+    assert recovered["recovered"] == 1 and recovered["delivered"] == 1
+    assert len(engine.transport.requests) == 1 and engine.delivery()["status"] == DeliveryStatus.delivered

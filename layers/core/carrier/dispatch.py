@@ -9,20 +9,19 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from carrier import ids
-from carrier.clock import Clock, SystemClock, iso, parse_iso
-from carrier.errors import NotFound
+from carrier.claims import Claims
+from carrier.clock import Clock, SystemClock, iso
 from carrier.formats import BodyCache, Event
 from carrier.observability import count, logger
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify
 from carrier.ports import DispatchStore, HttpTransport, RetryScheduler, SecretReader
 from carrier.records import (
     AttemptRecord,
-    DeliveryRecord,
     DeliveryStatus,
     EventRecord,
     WebhookStatus,
@@ -32,7 +31,7 @@ from carrier.records import (
 from carrier.redaction import excerpt, mask_headers, secret_values
 from carrier.settings import Settings
 from carrier.signing import SignInput, base_headers, sign
-from carrier.targets import AttemptResult, ClaimHeld, DispatchReport, Handoff, Target, TargetsUnsettled, matching
+from carrier.targets import AttemptResult, DispatchReport, Handoff, Target, TargetsUnsettled, matching
 from carrier.vault import active_keys
 
 if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
@@ -42,6 +41,20 @@ T = TypeVar("T")
 
 RESPONSE_EXCERPT = 2048
 RATE_LIMIT_DEFER_SECONDS = 1
+BUDGET_MARGIN_SECONDS = 10  # recording a send and handing it on, after the send's own timeout
+
+
+@dataclass
+class Sending:
+    """One event's sends: at most `max_concurrency` at once, each started only if it can end in the time left."""
+
+    slots: asyncio.Semaphore
+    budget: Callable[[], float] | None
+
+    def fits(self, seconds: float) -> bool:
+        return self.budget is None or self.budget() >= seconds
+
+
 ERROR_EXCERPT = 512
 
 
@@ -61,22 +74,32 @@ class Dispatcher:
         self.transport = transport
         self.scheduler = scheduler
         self.clock = clock or SystemClock()
+        self.claims = Claims(settings, store, scheduler, self.clock)
 
     # ---- matching -----------------------------------------------------------------------------------
 
     def targets(self, event: Event, report: DispatchReport) -> list[Target]:
-        """One Query: the tenant's webhooks, kept when active and matching type and filters."""
-        found, report.skipped_disabled = matching(self.store.all_webhooks(event.tenant_id), event)
+        """One Query: the tenant's webhooks, kept when active and matching type and filters. A matching disabled
+        webhook gets a `skipped` delivery (no attempt), so the log shows the event and `recover` can send it."""
+        found, disabled = matching(self.store.all_webhooks(event.tenant_id), event)
+        report.skipped_disabled += self.claims.skip(event, disabled, self.clock.now())
         return found
 
     # ---- first attempts -----------------------------------------------------------------------------
 
     async def dispatch(
-        self, event: Event, extra_targets: list[Target] | None = None, *, match: bool = True, retry: bool = True
+        self,
+        event: Event,
+        extra_targets: list[Target] | None = None,
+        *,
+        match: bool = True,
+        retry: bool = True,
+        budget: Callable[[], float] | None = None,
     ) -> DispatchReport:
         """Deliver one event to every matching target, once each (duplicates of the event change nothing).
 
         `match=False` sends to `extra_targets` only (test sends); `retry=False` hands nothing to the ladder.
+        `budget()` is the invocation's time left: a send that could not end inside it goes to the ladder instead.
         """
         report = DispatchReport(event.id)
         now = self.clock.now()
@@ -85,9 +108,10 @@ class Dispatcher:
         targets += extra_targets or []
         report.matched = len(targets)
         bodies = BodyCache()
+        sending = Sending(asyncio.Semaphore(self.settings.max_concurrency), budget)
         # Each target alone: one target's failure never stops its siblings from being sent and recorded
         settled = await asyncio.gather(
-            *(self._first_attempt(event, t, bodies, report, retry) for t in targets), return_exceptions=True
+            *(self._first_attempt(event, t, bodies, report, retry, sending) for t in targets), return_exceptions=True
         )
         failures = [(t, r) for t, r in zip(targets, settled, strict=True) if isinstance(r, BaseException)]
         for result in settled:
@@ -109,62 +133,30 @@ class Dispatcher:
         return report
 
     async def _first_attempt(
-        self, event: Event, target: Target, bodies: BodyCache, report: DispatchReport, retry: bool
+        self, event: Event, target: Target, bodies: BodyCache, report: DispatchReport, retry: bool, sending: Sending
     ) -> AttemptResult | None:
         now = self.clock.now()
-        stamp = iso(now)
-        delivery_id = ids.delivery_id(event.tenant_id, event.id, target.key)
-        record: DeliveryRecord = {
-            "delivery_id": delivery_id,
-            "tenant_id": event.tenant_id,
-            "webhook_id": target.webhook_id,
-            "event_id": event.id,
-            "event_type": event.type,
-            "status": DeliveryStatus.pending,
-            "created_at": stamp,
-            "updated_at": stamp,
-            "claimed_at": stamp,
-            "expires_at": self._expiry(now),
-            "attempt_count": 0,
-            "attempts": [],
-        }
-        if target.webhook_id is None:
-            record["url"] = target.url
-            record["target"] = "callback"
-        record = without_nones(record)
+        record = self.claims.new(event, target, now)
+        delivery_id = record["delivery_id"]
         stale = iso(now - timedelta(seconds=self.settings.claim_stale_seconds))
         claimed = await self._io(self.store.claim_delivery, record, stale)
         if not claimed:
-            await self._io(self._refused_claim, event, target, delivery_id, report)
+            await self._io(self.claims.refused, event, target, delivery_id, report)
             return None
         if not await self._io(self.within_rate_limit, target):
             report.deferred += 1
             await self._io(self._defer, event, target, delivery_id, report)
             return None
-        result = await self.attempt(event, target, delivery_id, attempt_number=0, trigger="initial", bodies=bodies)
+        async with sending.slots:  # the budget is read when a send can start, not when it is queued
+            if not sending.fits(self.settings.http_timeout_seconds + BUDGET_MARGIN_SECONDS):
+                report.deferred += 1
+                await self._io(self._defer, event, target, delivery_id, report)
+                return None
+            result = await self.attempt(event, target, delivery_id, attempt_number=0, trigger="initial", bodies=bodies)
         handoff = await self._io(self._after_first, event, target, delivery_id, result, retry)
         if handoff is not None:
             report.handoffs.append(handoff)
         return result
-
-    def _refused_claim(self, event: Event, target: Target, delivery_id: str, report: DispatchReport) -> None:
-        """The delivery exists. Ended: a duplicate. On the ladder: its execution is started again (a no-op when it
-        runs). Still `pending` and young: another invocation is sending it, or one died before recording, so this
-        message fails and comes back after the queue's VisibilityTimeout, when a dead claim is stale."""
-        try:
-            found = self.store.get_delivery(target.tenant_id, target.webhook_id, delivery_id)
-        except NotFound:
-            raise ClaimHeld(f"delivery {delivery_id} was neither claimable nor found") from None
-        if found["status"] == DeliveryStatus.pending:
-            raise ClaimHeld(f"delivery {delivery_id} is claimed by another invocation since {found.get('claimed_at')}")
-        if found["status"] == DeliveryStatus.retrying and self.scheduler is not None:
-            due = found.get("next_attempt_at")
-            wait = max(0, round((parse_iso(due) - self.clock.now()).total_seconds())) if due else 0
-            step = found["attempt_count"] - 1  # the ladder step that follows the attempts made (-1: deferred first)
-            self.scheduler.schedule(Handoff(target.tenant_id, target.webhook_id, delivery_id, event.id, wait, step))
-            report.rescheduled += 1
-            return
-        report.duplicates += 1
 
     def _after_first(
         self, event: Event, target: Target, delivery_id: str, result: AttemptResult, retry: bool
@@ -194,7 +186,8 @@ class Dispatcher:
         return self.store.take_rate_slot(target.webhook_id, target.rate_limit, second)
 
     def _defer(self, event: Event, target: Target, delivery_id: str, report: DispatchReport) -> None:
-        """Over the rate limit: the first attempt goes to the ladder, one second later (never dropped)."""
+        """Over the rate limit, or out of time: the first attempt goes to the ladder, a second later (never dropped,
+        and no ladder step used up)."""
         due = iso(self.clock.now() + timedelta(seconds=RATE_LIMIT_DEFER_SECONDS))
         changes = {"status": DeliveryStatus.retrying, "next_attempt_at": due, "updated_at": iso(self.clock.now())}
         handoff = Handoff(target.tenant_id, target.webhook_id, delivery_id, event.id, RATE_LIMIT_DEFER_SECONDS, -1)
@@ -332,11 +325,8 @@ class Dispatcher:
             return await asyncio.to_thread(function, *args)
         return function(*args)
 
-    def _expiry(self, now: Any) -> int:
-        return int(now.timestamp()) + self.settings.delivery_retention_days * 86400
-
     def _event_record(self, event: Event, now: Any) -> EventRecord:
-        return event_record(event, self._expiry(now))
+        return event_record(event, self.claims.expiry(now))
 
 
 def carrier_failure(reason: str) -> HttpResult:

@@ -24,9 +24,13 @@ class DeliveryStatus(StrEnum):
     retrying = "retrying"
     failed = "failed"
     exhausted = "exhausted"
+    skipped = "skipped"  # the event met the webhook disabled: no attempt; `recover` sends it after re-enabling
 
 
-TERMINAL = frozenset({DeliveryStatus.delivered, DeliveryStatus.failed, DeliveryStatus.exhausted})
+# Nothing moves a delivery out of these by itself (a tenant's retry or recover may).
+TERMINAL = frozenset(
+    {DeliveryStatus.delivered, DeliveryStatus.failed, DeliveryStatus.exhausted, DeliveryStatus.skipped}
+)
 
 
 class WebhookStatus(StrEnum):
@@ -104,6 +108,7 @@ class DeliveryRecord(TypedDict):
     next_attempt_at: NotRequired[str | None]
     outcome: NotRequired[str]
     failure: NotRequired[str]
+    skipped_reason: NotRequired[str]
     lock_owner: NotRequired[str]
     lock_until: NotRequired[str]
     expires_at: NotRequired[int]

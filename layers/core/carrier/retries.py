@@ -183,7 +183,8 @@ class RetryService:
         return send_result(delivery_id, event.id, result)
 
     def recover(self, tenant_id: str, webhook_id: str, since: datetime) -> dict[str, Any]:
-        """Re-send every failed or exhausted delivery of a webhook created since `since` (up to 100 a call)."""
+        """Re-send every failed, exhausted or skipped delivery of a webhook created since `since` (up to 100 a
+        call): a skipped one met the webhook disabled and is sent now that it is enabled again."""
         now = self.clock.now()
         if since > now:
             raise InvalidInput("since must not be in the future", field="since")
@@ -191,7 +192,7 @@ class RetryService:
         if webhook["status"] != WebhookStatus.active:
             raise Conflict("the webhook is disabled: enable it before recovering", field="webhook_id")
         found: list[DeliveryRecord] = []
-        for status in (DeliveryStatus.failed, DeliveryStatus.exhausted):
+        for status in (DeliveryStatus.failed, DeliveryStatus.exhausted, DeliveryStatus.skipped):
             cursor = None
             while len(found) < RECOVER_LIMIT:
                 page, cursor = self.store.list_deliveries(

@@ -97,18 +97,16 @@ def matches_filters(filters: dict[str, Any], data: dict[str, Any]) -> bool:
     return True
 
 
-def matching(webhooks: list[WebhookRecord], event: Event) -> tuple[list[Target], int]:
-    """The targets of an event among a tenant's webhooks: subscribed to its type, its data passing their filters,
-    and active; with the count of those left out only because they are disabled."""
-    found, disabled = [], 0
+def matching(webhooks: list[WebhookRecord], event: Event) -> tuple[list[Target], list[Target]]:
+    """The targets of an event among a tenant's webhooks (subscribed to its type, its data passing their filters):
+    the active ones, and the disabled ones (their deliveries are `skipped`)."""
+    active: list[Target] = []
+    disabled: list[Target] = []
     for record in webhooks:
         if not matches(record["events"], event.type) or not matches_filters(filters_of(record), event.data):
             continue
-        if record["status"] != WebhookStatus.active:
-            disabled += 1
-            continue
-        found.append(Target.of_webhook(record))
-    return found, disabled
+        (active if record["status"] == WebhookStatus.active else disabled).append(Target.of_webhook(record))
+    return active, disabled
 
 
 class ClaimHeld(Exception):
