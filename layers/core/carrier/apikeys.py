@@ -11,8 +11,8 @@ from carrier.clock import Clock, SystemClock, iso
 from carrier.errors import InvalidInput
 from carrier.store import Store
 
-TENANT_ID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
-KEY_FORMAT = re.compile(r"^ck_[A-Za-z0-9_-]{43}$")
+TENANT_ID = re.compile(r"[A-Za-z0-9_-]{1,64}")  # fullmatch: "acme\n" is no tenant id
+KEY_FORMAT = re.compile(r"ck_[A-Za-z0-9_-]{43}")  # fullmatch
 
 
 def hash_key(key: str) -> str:
@@ -20,7 +20,7 @@ def hash_key(key: str) -> str:
 
 
 def check_tenant_id(tenant_id: str) -> str:
-    if not TENANT_ID.match(tenant_id):
+    if not TENANT_ID.fullmatch(tenant_id):
         raise InvalidInput("tenant id must be 1 to 64 letters, digits, '-' or '_'", field="tenant")
     return tenant_id
 
@@ -54,7 +54,7 @@ def resolve_tenant(authorization: str | None, store: Store) -> str | None:
         return None
     scheme, _, key = authorization.strip().partition(" ")
     key = key.strip()
-    if scheme.lower() != "bearer" or not KEY_FORMAT.match(key):
+    if scheme.lower() != "bearer" or not KEY_FORMAT.fullmatch(key):
         return None
     item = store.get_api_key(hash_key(key))
     return str(item["tenant_id"]) if item else None

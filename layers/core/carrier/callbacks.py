@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, Field, ValidationInfo, field_validator
 
 from carrier.clock import Clock, SystemClock, iso
 from carrier.errors import NotFound
-from carrier.models import PayloadFormat, Signature, SignatureScheme, secret_for_signature
+from carrier.models import PayloadFormat, Signature, SignatureScheme, Strict, secret_for_signature
 from carrier.ports import SecretVault, TenantSettingStore
 from carrier.records import SecretDocument
 from carrier.targets import Target
@@ -19,10 +19,8 @@ SETTING = "callbacks"
 CALLBACK_SCHEME = "hmac-sha256-base64"  # seed 001's check
 
 
-class CallbackConfigRequest(BaseModel):
+class CallbackConfigRequest(Strict):
     """PUT /v1/callbacks: set (or rotate) the callback secret and how callbacks are shaped."""
-
-    model_config = ConfigDict(extra="forbid")
 
     signature: Signature = Field(default_factory=lambda: Signature(scheme=SignatureScheme(CALLBACK_SCHEME)))
     payload_format: PayloadFormat = PayloadFormat("data")

@@ -11,6 +11,7 @@ from carrier.clock import Clock, SystemClock, iso
 from carrier.dispatch import Dispatcher
 from carrier.errors import NotFound
 from carrier.formats import Event
+from carrier.ingest import sized_detail
 from carrier.models import DeliveryDetail, DeliveryList, SendResult, TestRequest, delivery_detail, delivery_summary
 from carrier.outcomes import DELIVERED
 from carrier.ports import EngineStore, HttpTransport, SecretReader
@@ -60,7 +61,8 @@ class DeliveryService:
         return delivery_detail(self.store.get_delivery(tenant_id, webhook_id, delivery_id))
 
     def send_test(self, tenant_id: str, webhook_id: str, request: TestRequest) -> SendResult:
-        """Send an example event to one webhook now (recorded in its log, never retried)."""
+        """Send an example event to one webhook now (recorded in its log, never retried); its data obeys the size rule
+        of every event (`ingest.sized_detail`)."""
         record = self.webhooks.get(tenant_id, webhook_id)
         example = get_catalog().types[request.event_type].example
         event = Event(
@@ -70,6 +72,7 @@ class DeliveryService:
             timestamp=iso(self.clock.now()),
             data=request.data if request.data is not None else example,
         )
+        sized_detail(event.type, {"tenant_id": tenant_id, "id": event.id, "data": event.data})  # 413 over the limit
         report = self._run(lambda d: d.dispatch(event, [Target.of_webhook(record)], match=False, retry=False))
         result = report.results[0]
         return send_result(result.delivery_id, event.id, result)

@@ -38,11 +38,11 @@ def delivery_id(tenant_id: str, event_id: str, target: str) -> str:
     return "del_" + digest[:13].hex()
 
 
-ID_PATTERNS = {
-    "webhook": re.compile(r"^wh_[0-9a-z]{26}$"),
-    "delivery": re.compile(r"^del_[0-9a-z]{26}$"),
+ID_PATTERNS = {  # fullmatch: an id followed by a newline is no id
+    "webhook": re.compile(r"wh_[0-9a-z]{26}"),
+    "delivery": re.compile(r"del_[0-9a-z]{26}"),
 }
 
 
 def is_valid(kind: str, value: str) -> bool:
-    return bool(ID_PATTERNS[kind].match(value))
+    return ID_PATTERNS[kind].fullmatch(value) is not None

@@ -1,4 +1,10 @@
-"""Events in: the bus envelope the dispatcher reads, and publishing for producers without AWS credentials."""
+"""Events in: the bus envelope the dispatcher reads, and publishing for producers without AWS credentials.
+
+One size rule holds for every body that carries event data (`POST /v1/events`, the `data` of
+`POST /v1/webhooks/{id}/test`): `sized_detail` measures the event as the bus would carry it and refuses one over
+`MAX_EVENT_BYTES` (413 naming `data`). One text rule (`carrier.validators`) holds for the API's request models and
+for events read from the bus, where an event breaking it is rejected (`RejectedEvent`) instead of failing its batch.
+"""
 
 from __future__ import annotations
 
@@ -6,30 +12,30 @@ import json
 import re
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, Field, field_validator
 
 from carrier import ids
+from carrier.apikeys import TENANT_ID
 from carrier.catalog import get_catalog
 from carrier.clock import Clock, SystemClock, iso
 from carrier.errors import InvalidInput, PayloadTooLarge
 from carrier.formats import Event
 from carrier.models.catalog import document_catalog_names
+from carrier.models.common import Strict
 from carrier.netguard import UrlRejected, check_url
-from carrier.validators import check_event_type
+from carrier.validators import check_event_type, lone_surrogate_at
 
 MAX_EVENT_BYTES = 256 * 1024  # EventBridge's PutEvents entry limit
 SOURCE = "carrier.api"
-EVENT_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+EVENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")  # fullmatch
 
 
 class RejectedEvent(Exception):
     """An event that can never be delivered (logged, counted, and dropped without failing its batch)."""
 
 
-class PublishRequest(BaseModel):
+class PublishRequest(Strict):
     """POST /v1/events."""
-
-    model_config = ConfigDict(extra="forbid")
 
     type: str = Field(
         description="An event type of the catalog.",
@@ -48,7 +54,7 @@ class PublishRequest(BaseModel):
     @field_validator("id")
     @classmethod
     def _id_shape(cls, value: str | None) -> str | None:
-        if value is not None and not EVENT_ID.match(value):
+        if value is not None and not EVENT_ID.fullmatch(value):
             raise ValueError("id must be 1 to 128 letters, digits or _ . : -")
         return value
 
@@ -66,6 +72,16 @@ def detail_of(tenant_id: str, request: PublishRequest, event_id: str) -> dict[st
     return detail
 
 
+def sized_detail(event_type: str, detail: dict[str, Any]) -> str:
+    """The event's detail as the bus carries it (compact JSON), unless the event is over MAX_EVENT_BYTES: the one
+    size rule of every body that carries event data (413 naming `data`)."""
+    text = json.dumps(detail, separators=(",", ":"))
+    size = len(text.encode()) + len(event_type.encode()) + len(SOURCE)
+    if size > MAX_EVENT_BYTES:
+        raise PayloadTooLarge(f"the event is {size} bytes; the limit is {MAX_EVENT_BYTES}", field="data")
+    return text
+
+
 def publish(
     tenant_id: str, request: PublishRequest, *, bus_name: str, allow_private: bool, allow_http: bool, events_client: Any
 ) -> PublishResult:
@@ -76,10 +92,7 @@ def publish(
         except UrlRejected as exc:
             raise InvalidInput(str(exc), field="callback_url") from exc
     event_id = request.id or ids.event_id()
-    detail = json.dumps(detail_of(tenant_id, request, event_id), separators=(",", ":"))
-    size = len(detail.encode()) + len(request.type.encode()) + len(SOURCE)
-    if size > MAX_EVENT_BYTES:
-        raise PayloadTooLarge(f"the event is {size} bytes; the limit is {MAX_EVENT_BYTES}", field="data")
+    detail = sized_detail(request.type, detail_of(tenant_id, request, event_id))
     answer = events_client.put_events(
         Entries=[{"Source": SOURCE, "DetailType": request.type, "Detail": detail, "EventBusName": bus_name}]
     )
@@ -90,23 +103,27 @@ def publish(
 
 
 def parse_bus_event(envelope: Any, clock: Clock | None = None) -> Event:
-    """The EventBridge envelope (an SQS message body) as an Event; RejectedEvent names what is wrong."""
+    """The EventBridge envelope (an SQS message body) as an Event; RejectedEvent names what is wrong (the
+    dispatcher logs it, counts it in `EventsRejected`, and goes on with the rest of the batch)."""
     if not isinstance(envelope, dict):
         raise RejectedEvent("the message is not an EventBridge event object")
     detail = envelope.get("detail")
     event_type = envelope.get("detail-type")
     if not isinstance(detail, dict):
         raise RejectedEvent("detail is missing or not an object")
+    invalid = lone_surrogate_at(detail, "detail")
+    if invalid is not None:  # it could be neither stored nor sent: refused here, never retried
+        raise RejectedEvent(f"{invalid} holds a lone surrogate (U+D800 to U+DFFF): text must be valid Unicode")
     tenant_id = detail.get("tenant_id")
-    if not isinstance(tenant_id, str) or not tenant_id:
-        raise RejectedEvent("detail.tenant_id is missing")
+    if not isinstance(tenant_id, str) or not TENANT_ID.fullmatch(tenant_id):
+        raise RejectedEvent("detail.tenant_id is missing or not a tenant id")
     if not isinstance(event_type, str) or event_type not in get_catalog():
         raise RejectedEvent(f"unknown event type {event_type!r}")
     data = detail.get("data", {})
     if not isinstance(data, dict):
         raise RejectedEvent("detail.data must be an object")
     event_id = detail.get("id") or (f"evt_{envelope['id']}" if envelope.get("id") else None)
-    if not isinstance(event_id, str) or not EVENT_ID.match(event_id):
+    if not isinstance(event_id, str) or not EVENT_ID.fullmatch(event_id):
         raise RejectedEvent("the event has no usable id")
     callback_url = detail.get("callback_url")
     if callback_url is not None and not isinstance(callback_url, str):

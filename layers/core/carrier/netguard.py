@@ -106,11 +106,11 @@ BLOCKED_NAMES = frozenset(
 )
 
 # Legacy IPv4 spellings that inet_aton accepts: 2130706433, 0x7f.1, 0177.0.0.1, 127.1
-_LEGACY_V4 = re.compile(r"^(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}$", re.IGNORECASE)
+_LEGACY_V4 = re.compile(r"(0x[0-9a-f]+|[0-9]+)(\.(0x[0-9a-f]+|[0-9]+)){0,3}", re.IGNORECASE)  # fullmatch
 
 # A DNS name as a resolver is asked for it: ASCII labels (underscores occur in real names), optional root dot.
 _LABEL = r"(?!-)[a-z0-9_-]{1,63}(?<!-)"
-_HOST_NAME = re.compile(rf"^{_LABEL}(\.{_LABEL})*\.?$")
+_HOST_NAME = re.compile(rf"{_LABEL}(\.{_LABEL})*\.?")  # fullmatch
 MAX_HOST_LENGTH = 253
 
 
@@ -163,7 +163,7 @@ def literal_address(host: str) -> IPAddress | None:
         return ipaddress.ip_address(host)
     except ValueError:
         pass
-    if _LEGACY_V4.match(host):
+    if _LEGACY_V4.fullmatch(host):
         try:
             return ipaddress.IPv4Address(socket.inet_aton(host))
         except OSError:
@@ -176,6 +176,17 @@ def is_blocked_name(host: str) -> bool:
     return name in BLOCKED_NAMES or name.endswith(".localhost") or name.endswith(".internal")
 
 
+def _unsendable(url: str) -> str | None:
+    """Why `url` cannot be stored or sent as text, or None."""
+    if any(ch.isspace() or ord(ch) < 32 for ch in url):
+        return "url contains whitespace or control characters"
+    try:
+        url.encode("utf-8")
+    except UnicodeEncodeError:
+        return "url holds a lone surrogate (U+D800 to U+DFFF): text must be valid Unicode"
+    return None
+
+
 class UrlRejected(ValueError):
     """The reason a URL is refused, fit to show the tenant."""
 
@@ -184,8 +195,9 @@ def check_url(url: str, *, allow_private: bool, allow_http: bool) -> str:
     """Validate a webhook URL at creation. Names that do not resolve yet are accepted (checked at connect)."""
     if len(url) > MAX_URL_LENGTH:
         raise UrlRejected(f"url is longer than {MAX_URL_LENGTH} characters")
-    if any(ch.isspace() or ord(ch) < 32 for ch in url):
-        raise UrlRejected("url contains whitespace or control characters")
+    unsendable = _unsendable(url)
+    if unsendable:
+        raise UrlRejected(unsendable)
     try:
         parts = urlsplit(url)
         port = parts.port
@@ -207,7 +219,7 @@ def check_url(url: str, *, allow_private: bool, allow_http: bool) -> str:
     if parts.fragment:
         raise UrlRejected("url must not contain a fragment")
     address = literal_address(host)
-    if address is None and (len(host) > MAX_HOST_LENGTH or not _HOST_NAME.match(host)):
+    if address is None and (len(host) > MAX_HOST_LENGTH or not _HOST_NAME.fullmatch(host)):
         raise UrlRejected(f"url host {host!r} is not a valid host name or IP address")
     if allow_private:
         return url

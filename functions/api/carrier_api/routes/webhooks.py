@@ -95,7 +95,7 @@ def delete_webhook(webhook_id: WebhookId) -> Response[str]:
     "/v1/webhooks/<webhook_id>/test",
     tags=["webhooks"],
     summary="Send an example event now",
-    responses=answers(200, 404, 415),
+    responses=answers(200, 404, 413, 415),
 )
 def test_webhook(webhook_id: WebhookId, body: TestRequest | None = None) -> SendResult:
     return runtime.delivery_service().send_test(tenant(router.current_event), webhook_id, body or TestRequest())

@@ -1,14 +1,16 @@
-"""What every API model shares: the strict base, the mask, and the enums built from their tables."""
+"""What every API model shares: the strict base (unknown fields refused, the text rule on every field), the mask,
+and the enums built from their tables."""
 
 from __future__ import annotations
 
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from carrier.formats import FORMATS
 from carrier.schemes import SCHEMES
+from carrier.validators import check_valid_unicode
 
 MASK = "********"
 
@@ -24,4 +26,12 @@ FilterValue = Scalar | Annotated[list[Scalar], Field(min_length=1, max_length=10
 
 
 class Strict(BaseModel):
+    """Every request model: an unknown field is refused, and every field's text (keys and values of nested data
+    too) is valid Unicode, before any other check (`carrier.validators`' text rule)."""
+
     model_config = ConfigDict(extra="forbid")
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _valid_unicode(cls, value: Any, info: ValidationInfo) -> Any:
+        return check_valid_unicode(value, str(info.field_name))

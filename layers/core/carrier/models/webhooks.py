@@ -68,7 +68,7 @@ class WebhookFields(Strict):
     signature: Signature = Field(default_factory=Signature)
     rate_limit: int | None = Field(default=None, ge=1, le=10000, description="Deliveries per second at most.")
 
-    @field_validator("url", "events", "headers", "filters")
+    @field_validator("url", "events", "description", "headers", "filters")
     @classmethod
     def _check_field(cls, value: Any, info: ValidationInfo) -> Any:
         return value if value is None else FIELD_CHECKS[str(info.field_name)](value)
@@ -106,7 +106,7 @@ class WebhookPatch(Strict):
     signature: Signature | None = None
     rate_limit: int | None = Field(default=None, ge=1, le=10000)
 
-    @field_validator("url", "events", "headers", "filters")
+    @field_validator("url", "events", "description", "headers", "filters")
     @classmethod
     def _check_field(cls, value: Any, info: ValidationInfo) -> Any:
         return value if value is None else FIELD_CHECKS[str(info.field_name)](value)

@@ -11,7 +11,9 @@
 | delivery | `WH#<webhook_id>` or `CB#<t>` | `DLV#<delivery_id>` | `<created_at>#<delivery_id>` |
 
 Nothing outside `carrier.store` builds a key. Deliveries and events expire through the `expires_at` TTL.
-A cursor is a key, encoded; it is only valid for the partition it came from (so it cannot cross tenants).
+A cursor is a key, encoded; it is only valid for the partition it came from (so it cannot cross tenants), and
+only in the shape that list's keys have (`CURSOR_SHAPES`): anything else is a 422 naming `cursor`, never a
+malformed ExclusiveStartKey sent to DynamoDB.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from __future__ import annotations
 import base64
 import binascii
 import json
+from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
@@ -44,6 +47,7 @@ def tenant_api_key(tenant_id: str, key_id: str) -> Key:
 
 API_KEY_ID_PREFIX = "KEYID#"
 WEBHOOK_PREFIX = "WH#"
+DELIVERY_PREFIX = "DLV#"
 
 
 def webhook(tenant_id: str, webhook_id: str) -> Key:
@@ -73,7 +77,7 @@ def delivery_pk(tenant_id: str, webhook_id: str | None) -> str:
 
 
 def delivery(tenant_id: str, webhook_id: str | None, delivery_id: str) -> Key:
-    return {"pk": delivery_pk(tenant_id, webhook_id), "sk": f"DLV#{delivery_id}"}
+    return {"pk": delivery_pk(tenant_id, webhook_id), "sk": f"{DELIVERY_PREFIX}{delivery_id}"}
 
 
 def delivery_lsi1(created_at: str, delivery_id: str) -> str:
@@ -98,15 +102,55 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+@dataclass(frozen=True)
+class CursorShape:
+    """The key a list's cursor holds: its attributes and its sort key's prefix (`lsi1` ends with the sk's id)."""
+
+    names: frozenset[str]
+    sk_prefix: str
+
+
+# A list's partition key prefix -> the shape of its cursors.
+CURSOR_SHAPES = {
+    "TENANT#": CursorShape(frozenset({"pk", "sk"}), WEBHOOK_PREFIX),  # a tenant's webhooks (the table)
+    "WH#": CursorShape(frozenset({"pk", "sk", "lsi1"}), DELIVERY_PREFIX),  # a webhook's deliveries (lsi1)
+    "CB#": CursorShape(frozenset({"pk", "sk", "lsi1"}), DELIVERY_PREFIX),  # a tenant's callbacks (lsi1)
+}
+MAX_KEY_BYTES = 1024  # DynamoDB's limit on a sort key
+
+
 def decode_cursor(cursor: str | None, pk: str) -> dict[str, Any] | None:
-    """A cursor is only valid for the partition it came from (so it cannot cross tenants)."""
+    """A cursor is only valid for the partition it came from (so it cannot cross tenants), in its list's shape."""
     if not cursor:
         return None
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
         key = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError) as exc:
+    except (binascii.Error, ValueError, UnicodeDecodeError, RecursionError) as exc:
         raise InvalidInput("cursor is malformed", field="cursor") from exc
-    if not isinstance(key, dict) or key.get("pk") != pk or not all(isinstance(v, str) for v in key.values()):
+    if not isinstance(key, dict) or key.get("pk") != pk or not _fits(key, cursor_shape(pk)):
         raise InvalidInput("cursor does not belong to this list", field="cursor")
     return key
+
+
+def cursor_shape(pk: str) -> CursorShape:
+    return CURSOR_SHAPES[pk.split("#", 1)[0] + "#"]
+
+
+def _fits(key: dict[str, Any], shape: CursorShape) -> bool:
+    if set(key) != shape.names or not all(isinstance(v, str) and _key_text(v) for v in key.values()):
+        return False
+    sk: str = key["sk"]
+    if not sk.startswith(shape.sk_prefix) or len(sk) == len(shape.sk_prefix):
+        return False
+    lsi1 = key.get("lsi1")
+    suffix = "#" + sk.removeprefix(shape.sk_prefix)
+    return lsi1 is None or (lsi1.endswith(suffix) and len(lsi1) > len(suffix))
+
+
+def _key_text(value: str) -> bool:
+    """Text DynamoDB takes as a key attribute: valid Unicode, not empty, at most MAX_KEY_BYTES."""
+    try:
+        return 0 < len(value.encode("utf-8")) <= MAX_KEY_BYTES
+    except UnicodeEncodeError:
+        return False

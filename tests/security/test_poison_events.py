@@ -1,0 +1,103 @@
+"""Poison events (issue 16, item 10): an event whose text cannot be encoded (a lone surrogate) could be neither
+stored nor sent. The API refuses it (422 naming the field); on the bus path the dispatcher rejects it with a log
+line and the `EventsRejected` metric, and the other events of its batch are delivered at once, none failed."""
+
+from __future__ import annotations
+
+import json
+import time
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+
+from carrier import runtime
+from carrier.ingest import RejectedEvent, parse_bus_event
+from tests.fakes import RecordingScheduler
+from tests.pipeline import bus_event, dispatch
+from tests.receiver import Receiver
+from tests.support import call_api
+
+SURROGATE = "\ud800"
+
+
+@pytest.fixture
+def pipeline(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingScheduler]:
+    """Moto, the dispatcher with a recording retry scheduler, loopback receivers allowed."""
+    monkeypatch.setenv("ALLOW_PRIVATE_TARGETS", "true")
+    monkeypatch.setenv("HTTP_TIMEOUT_SECONDS", "2")
+    runtime.reset()
+    scheduler = RecordingScheduler()
+    runtime.use_scheduler(scheduler)
+    yield scheduler
+    runtime.use_scheduler(None)
+
+
+POISON = {
+    "a value in data": lambda: bus_event("model.trained", {"model_id": SURROGATE}),
+    "a key in data": lambda: bus_event("model.trained", {SURROGATE: 1}),
+    "deep in data": lambda: bus_event("model.trained", {"a": [{"b": ["ok", f"x{SURROGATE}"]}]}),
+    "the tenant id": lambda: bus_event("model.trained", {}, tenant=f"t1{SURROGATE}"),
+    "the event id": lambda: bus_event("model.trained", {}, event_id=f"evt{SURROGATE}"),
+    "the callback url": lambda: bus_event("model.trained", {}, callback_url=f"https://x.example/{SURROGATE}"),
+}
+
+
+@pytest.mark.parametrize("where", list(POISON))
+def test_the_bus_envelope_reader_rejects_a_lone_surrogate_anywhere(where: str) -> None:
+    envelope = json.loads(json.dumps(POISON[where]()))  # as the SQS body carries it: escaped, then read back
+    with pytest.raises(RejectedEvent, match="lone surrogate"):
+        parse_bus_event(envelope)
+
+
+def test_a_tenant_id_with_a_trailing_newline_is_rejected() -> None:
+    with pytest.raises(RejectedEvent, match="tenant"):
+        parse_bus_event(bus_event("model.trained", {}, tenant="t1\n"))
+
+
+def emf_metrics(text: str) -> dict[str, Any]:
+    merged: dict[str, Any] = {}
+    for line in text.splitlines():
+        if line.startswith("{") and '"_aws"' in line:
+            document = json.loads(line)
+            for directive in document["_aws"]["CloudWatchMetrics"]:
+                merged.update({metric["Name"]: document[metric["Name"]] for metric in directive["Metrics"]})
+    return merged
+
+
+def test_a_poison_event_on_the_bus_is_rejected_and_its_batch_goes_on(
+    pipeline: RecordingScheduler, capsys: pytest.CaptureFixture[str]
+) -> None:
+    with Receiver() as receiver:
+        status, hook = call_api("POST", "/v1/webhooks", body={"url": receiver.url, "events": ["model.*"]})
+        assert status == 201, hook
+        capsys.readouterr()
+        started = time.monotonic()
+        answer = dispatch(
+            bus_event("model.trained", {"model_id": "before"}),
+            POISON["a value in data"](),
+            bus_event("model.trained", {"model_id": "after"}),
+        )
+        elapsed = time.monotonic() - started
+        delivered = sorted(json.loads(r.body)["data"]["model_id"] for r in receiver.requests)
+    out = capsys.readouterr().out
+    assert answer == {"batchItemFailures": []}, "the poison event failed its batch (SQS would send it again)"
+    assert delivered == ["after", "before"]
+    assert elapsed < 5, f"the batch was held up {elapsed:.1f} s"
+    rejected = [json.loads(line) for line in out.splitlines() if '"event rejected"' in line]
+    assert len(rejected) == 1 and "lone surrogate" in rejected[0]["reason"], out[-2000:]
+    assert emf_metrics(out)["EventsRejected"] in (1, [1.0], 1.0)
+    assert pipeline.handoffs == []
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        '{"type": "model.trained", "data": {"k": "\\ud800"}}',
+        '{"type": "model.trained", "data": {"\\udfff": 1}}',
+        '{"type": "model.trained", "data": {"k": [1, {"d": "a\\ud83db"}]}}',
+    ],
+)
+def test_the_api_refuses_a_poison_event_naming_data(aws: dict[str, str], body: str) -> None:
+    status, answer = call_api("POST", "/v1/events", raw_body=body)
+    assert status == 422 and answer["field"] == "data", answer
