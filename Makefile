@@ -10,7 +10,7 @@ export CHROMIUM ?= /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv browser local test unit integration e2e security dashboard pr lint build deploy bench clean
+.PHONY: venv browser local test unit integration e2e security faults dashboard pr lint build deploy bench clean
 
 venv: $(STAMP)
 
@@ -35,9 +35,10 @@ browser:
 test: $(STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
-## One level at a time (tests/<level>/): unit (no AWS, no sockets, seconds), integration (moto, real handlers),
-## e2e (the local stack over HTTP), security (SSRF, hostile receivers and input, schemathesis), dashboard (Chromium)
-unit integration e2e security: $(STAMP)
+## One level at a time (tests/<level>/): unit (no AWS, seconds), integration (moto, real handlers),
+## e2e (the local stack over HTTP), security (SSRF, hostile receivers and input, schemathesis), faults (injected AWS
+## faults and the delivery ledger), dashboard (Chromium)
+unit integration e2e security faults: $(STAMP)
 	$(BIN)/python -m pytest tests/$@ $(PYTEST_ARGS)
 
 dashboard: $(STAMP) browser

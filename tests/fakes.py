@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, cast
 
 from carrier.errors import Conflict, NotFound
 from carrier.records import (
+    TERMINAL,
     AttemptRecord,
     DeliveryRecord,
     EventRecord,
@@ -68,6 +69,12 @@ def _delivery_copy(item: dict[str, Any]) -> DeliveryRecord:
     copy = {k: v for k, v in item.items() if k not in _LOCK_FIELDS}
     copy["attempts"] = [dict(a) for a in item.get("attempts", [])]
     return delivery_record(copy)
+
+
+def _leave_open_index(item: dict[str, Any]) -> None:
+    """As the store does: a terminal delivery leaves the `open` index."""
+    if str(item.get("status")) in TERMINAL:
+        item.pop("open_due", None)
 
 
 class MemoryStore:
@@ -170,6 +177,7 @@ class MemoryStore:
             if found is not None and not (found.get("status") == "pending" and found["claimed_at"] < stale_before):
                 return False
             self.deliveries[key] = {**record, "attempts": list(record["attempts"])}
+            _leave_open_index(self.deliveries[key])
             return True
 
     def record_attempt(
@@ -192,6 +200,7 @@ class MemoryStore:
             else:
                 attempts.append(dict(attempt))
             item.update(changes)
+            _leave_open_index(item)
             item["attempt_count"] = int(item.get("attempt_count", 0)) + 1
             self.attempts_recorded += 1
         if webhook_id and webhook_changes:
@@ -211,7 +220,20 @@ class MemoryStore:
             if item is None or (expected_status and item.get("status") != expected_status):
                 return False
             item.update(changes)
+            _leave_open_index(item)
             return True
+
+    def overdue_deliveries(self, now: str, limit: int) -> list[dict[str, str]]:
+        """The sparse `open` index: open deliveries whose `open_due` is before `now`."""
+        with self._lock:
+            found = sorted(
+                (item for item in self.deliveries.values() if item.get("open_due") and item["open_due"] < now),
+                key=lambda item: item["open_due"],
+            )
+        return [
+            {"tenant_id": i["tenant_id"], "webhook_id": i.get("webhook_id") or "", "delivery_id": i["delivery_id"]}
+            for i in found[:limit]
+        ]
 
     def get_delivery(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> DeliveryRecord:
         item = self._delivery(tenant_id, webhook_id, delivery_id)

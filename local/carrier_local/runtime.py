@@ -17,6 +17,7 @@ from carrier_local.gateway import ApiGateway
 from carrier_local.httpserver import GatewayServer
 from carrier_local.ladder import LocalLadder, attempt_function_of
 from carrier_local.poller import SqsPoller
+from carrier_local.schedules import LocalSchedules, schedules_of
 from carrier_local.stack import LocalStack
 from carrier_local.template import TEMPLATE_PATH
 
@@ -58,6 +59,7 @@ class LocalCarrier:
         self.gateway: GatewayServer | None = None
         self.pollers: dict[str, SqsPoller] = {}
         self.ladder: LocalLadder | None = None
+        self.schedules: LocalSchedules | None = None
         self.startup_seconds = 0.0
 
     def start(self) -> LocalCarrier:
@@ -69,6 +71,9 @@ class LocalCarrier:
             self.gateway = GatewayServer(api, self.host, self.port).start()
             invokers = self.stack.invokers()
             self.ladder = self._start_ladder(invokers)
+            scale = float(os.environ.get("CARRIER_TIME_SCALE") or 1.0)
+            found = schedules_of(self.stack.template, self.stack.resolver().resolve)
+            self.schedules = LocalSchedules(found, invokers, time_scale=scale).start()
             for source in self.stack.event_sources:
                 poller = SqsPoller(
                     source.queue_url,
@@ -104,6 +109,9 @@ class LocalCarrier:
         """Stop accepting requests, finish the batches being handled, then stop moto."""
         for poller in self.pollers.values():
             poller.request_stop()
+        if self.schedules is not None:
+            self.schedules.stop()
+            self.schedules = None
         if self.ladder is not None:
             self.ladder.stop()
             self.ladder = None

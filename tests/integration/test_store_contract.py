@@ -169,3 +169,20 @@ def test_tenant_settings_round_trip(store: EngineStore) -> None:
     assert store.get_tenant_setting(T, "callbacks") is None
     store.put_tenant_setting(T, "callbacks", {"payload_format": "data"})
     assert store.get_tenant_setting(T, "callbacks") == {"payload_format": "data"}
+
+
+def test_open_deliveries_past_due_are_in_the_sparse_index_until_they_end(store: EngineStore) -> None:
+    # Given an open delivery due at 01:00, one due at 03:00, and one created skipped (terminal from the start)
+    claim(store, "del_a", open_due="2026-01-01T01:00:00.000Z")
+    claim(store, "del_b", open_due="2026-01-01T03:00:00.000Z")
+    claim(store, "del_c", status="skipped", open_due="2026-01-01T01:00:00.000Z")
+    # Then at 02:00 only the first is overdue
+    assert [d["delivery_id"] for d in store.overdue_deliveries("2026-01-01T02:00:00.000Z", 10)] == ["del_a"]
+    # When it moves on along the ladder, it is due again later; when it ends, it leaves the index
+    changes = {"status": "retrying", "open_due": "2026-01-01T05:00:00.000Z"}
+    store.record_attempt(T, "wh_1", "del_a", attempt(1), changes)
+    assert store.overdue_deliveries("2026-01-01T02:00:00.000Z", 10) == []
+    store.update_delivery(T, "wh_1", "del_b", {"status": "exhausted"})
+    store.record_attempt(T, "wh_1", "del_a", attempt(2), {"status": "delivered"})
+    assert store.overdue_deliveries("2026-01-02T00:00:00.000Z", 10) == []
+    assert "open_due" not in store.get_delivery(T, "wh_1", "del_a")

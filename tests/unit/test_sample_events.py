@@ -12,6 +12,7 @@ def test_every_function_has_a_sample_event() -> None:
         "AuthorizerFunction": "authorizer_",
         "DispatcherFunction": "dispatcher_",
         "AttemptFunction": "attempt_",
+        "ReconcilerFunction": "reconciler_",
     }
     functions = [k for k, v in template()["Resources"].items() if v["Type"] == "AWS::Serverless::Function"]
     assert set(functions) == set(prefixes)

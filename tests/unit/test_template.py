@@ -47,3 +47,21 @@ def test_a_claim_goes_stale_after_its_invocation_and_before_the_message_returns(
     http_timeout = template()["Parameters"]["HttpTimeoutSeconds"]
     assert int(dispatcher["Timeout"]) < stale < visibility
     assert int(http_timeout["MaxValue"]) < int(dispatcher["Timeout"])  # one attempt always fits an invocation
+
+
+def test_the_reconciler_runs_on_a_schedule_reads_a_sparse_index_and_every_repair_alarms() -> None:
+    resources = template()["Resources"]
+    reconciler = resources["ReconcilerFunction"]["Properties"]
+    [event] = reconciler["Events"].values()
+    assert event["Type"] == "Schedule"
+    assert event["Properties"]["Schedule"] == {"Fn::Sub": "rate(${ReconcileRateMinutes} minutes)"}
+    assert template()["Parameters"]["ReconcileRateMinutes"]["Default"] == 5
+    [index] = resources["Table"]["Properties"]["GlobalSecondaryIndexes"]
+    from carrier.store import open_index
+
+    keys = {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]}
+    assert index["IndexName"] == open_index.INDEX and keys == {"HASH": "open_shard", "RANGE": "open_due"}
+    alarm = resources["DeliveriesRepairedAlarm"]["Properties"]
+    assert alarm["MetricName"] == "DeliveriesRepaired" and alarm["Threshold"] == 0
+    assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
+    assert resources["ClaimsHeldAlarm"]["Properties"]["MetricName"] == "ClaimsHeld"

@@ -7,7 +7,7 @@ pair gets a `skipped` row instead (only when new).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from carrier import ids
 from carrier.clock import Clock, iso, parse_iso
@@ -17,6 +17,15 @@ from carrier.ports import DispatchStore, RetryScheduler
 from carrier.records import DeliveryRecord, DeliveryStatus, without_nones
 from carrier.settings import Settings
 from carrier.targets import ClaimHeld, DispatchReport, Handoff, Target
+
+# An open delivery is overdue (the reconciler gives it an owner again) this long after nothing moved it: a ladder
+# step's due time plus the step's own retries, or a claim's stale time plus a margin.
+LADDER_GRACE_SECONDS = 900
+CLAIM_GRACE_SECONDS = 60
+
+
+def overdue_at(due: datetime, grace_seconds: int) -> str:
+    return iso(due + timedelta(seconds=grace_seconds))
 
 
 class Claims:
@@ -44,6 +53,7 @@ class Claims:
             "created_at": stamp,
             "updated_at": stamp,
             "claimed_at": stamp,
+            "open_due": overdue_at(now, self.settings.claim_stale_seconds + CLAIM_GRACE_SECONDS),
             "expires_at": self.expiry(now),
             "attempt_count": 0,
             "attempts": [],

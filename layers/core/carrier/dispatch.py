@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from carrier.claims import Claims
-from carrier.clock import Clock, SystemClock, iso
+from carrier.claims import LADDER_GRACE_SECONDS, Claims, overdue_at
+from carrier.clock import Clock, SystemClock, iso, parse_iso
 from carrier.formats import BodyCache, Event
 from carrier.observability import count, logger
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify
@@ -31,7 +31,7 @@ from carrier.records import (
 from carrier.redaction import excerpt, mask_headers, secret_values
 from carrier.settings import Settings
 from carrier.signing import SignInput, base_headers, sign
-from carrier.targets import AttemptResult, DispatchReport, Handoff, Target, TargetsUnsettled, matching
+from carrier.targets import AttemptResult, ClaimHeld, DispatchReport, Handoff, Target, TargetsUnsettled, matching
 from carrier.vault import active_keys
 
 if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
@@ -129,6 +129,9 @@ class Dispatcher:
                         "reason": f"{type(error).__name__}: {error}",
                     },
                 )
+            held = sum(isinstance(error, ClaimHeld) for _, error in failures)
+            if held:
+                count("ClaimsHeld", held)
             raise TargetsUnsettled(report, [error for _, error in failures])
         return report
 
@@ -188,8 +191,13 @@ class Dispatcher:
     def _defer(self, event: Event, target: Target, delivery_id: str, report: DispatchReport) -> None:
         """Over the rate limit, or out of time: the first attempt goes to the ladder, a second later (never dropped,
         and no ladder step used up)."""
-        due = iso(self.clock.now() + timedelta(seconds=RATE_LIMIT_DEFER_SECONDS))
-        changes = {"status": DeliveryStatus.retrying, "next_attempt_at": due, "updated_at": iso(self.clock.now())}
+        due = self.clock.now() + timedelta(seconds=RATE_LIMIT_DEFER_SECONDS)
+        changes = {
+            "status": DeliveryStatus.retrying,
+            "next_attempt_at": iso(due),
+            "open_due": overdue_at(due, LADDER_GRACE_SECONDS),
+            "updated_at": iso(self.clock.now()),
+        }
         handoff = Handoff(target.tenant_id, target.webhook_id, delivery_id, event.id, RATE_LIMIT_DEFER_SECONDS, -1)
         if self.scheduler is not None:  # owned by the ladder first, then marked retrying
             self.scheduler.schedule(handoff)
@@ -286,6 +294,9 @@ class Dispatcher:
         }
         if http.status is not None:
             changes["status_code"] = http.status
+        if status == DeliveryStatus.retrying:
+            due = parse_iso(changes["next_attempt_at"]) if changes.get("next_attempt_at") else self.clock.now()
+            changes["open_due"] = overdue_at(due, LADDER_GRACE_SECONDS)
         # last_call / last_error show what the attempt record keeps: the same masked excerpts, never raw text
         message = result.attempt.get("error") or _status_phrase(http.status)
         call = without_nones({"status_code": http.status, "message": message, "date": now})

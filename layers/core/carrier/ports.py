@@ -141,6 +141,10 @@ class EngineStore(DispatchStore, TenantSettingStore, Protocol):
         since: str | None = None,
     ) -> tuple[list[DeliveryRecord], str | None]: ...
 
+    def overdue_deliveries(self, now: str, limit: int) -> list[dict[str, str]]:
+        """Open deliveries past their `open_due`: `tenant_id`, `webhook_id` ("" for a callback), `delivery_id`."""
+        ...
+
     def acquire_delivery_lock(
         self, tenant_id: str, webhook_id: str | None, delivery_id: str, owner: str, until: str, now: str
     ) -> bool: ...

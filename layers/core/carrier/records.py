@@ -109,6 +109,7 @@ class DeliveryRecord(TypedDict):
     outcome: NotRequired[str]
     failure: NotRequired[str]
     skipped_reason: NotRequired[str]
+    open_due: NotRequired[str]  # while pending or retrying: overdue after this (the reconciler's sparse index)
     lock_owner: NotRequired[str]
     lock_until: NotRequired[str]
     expires_at: NotRequired[int]

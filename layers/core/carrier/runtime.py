@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from carrier.ingest import PublishRequest, PublishResult
     from carrier.models import SendResult
     from carrier.ports import RetryScheduler
+    from carrier.reconciler import Reconciler
     from carrier.retries import RetryService
     from carrier.transport import Transport
 
@@ -90,6 +91,7 @@ def use_scheduler(scheduler: RetryScheduler | None) -> None:
     global _scheduler_override
     _scheduler_override = scheduler
     dispatcher.cache_clear()
+    reconciler.cache_clear()
 
 
 def scheduler() -> RetryScheduler | None:
@@ -149,6 +151,16 @@ def recover_deliveries(tenant_id: str, webhook_id: str, since: str) -> dict[str,
     return retry_service().recover(tenant_id, webhook_id, parse_since(since))
 
 
+@lru_cache(maxsize=1)
+def reconciler() -> Reconciler:
+    from carrier.reconciler import Reconciler
+
+    found = scheduler()
+    if found is None:
+        raise RuntimeError("the reconciler needs the retry ladder: STATE_MACHINE_ARN is not set")
+    return Reconciler(store(), found)
+
+
 def reset() -> None:
     """Forget every cached object, boto3 clients included (tests that change the environment call this)."""
     for cached in (
@@ -160,6 +172,7 @@ def reset() -> None:
         retry_service,
         transport,
         dispatcher,
+        reconciler,
         get_settings,
     ):
         cached.cache_clear()

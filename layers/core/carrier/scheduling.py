@@ -41,7 +41,7 @@ class StepFunctionsScheduler:
         try:
             self.client.start_execution(
                 stateMachineArn=self.state_machine_arn,
-                name=handoff.delivery_id,
+                name=handoff.execution or handoff.delivery_id,
                 input=json.dumps(execution_input(handoff, self.ladder)),
             )
         except self.client.exceptions.ExecutionAlreadyExists:

@@ -57,7 +57,8 @@ class Handoff:
     delivery_id: str
     event_id: str
     wait_seconds: int
-    step: int  # index of the next ladder step (-1: a deferred first attempt, over the rate limit)
+    step: int  # index of the next ladder step (-1: a deferred first attempt, over the rate limit or out of time)
+    execution: str | None = None  # the ladder execution's name: the delivery id, or a repair's own name
 
 
 @dataclass

@@ -10,7 +10,7 @@ from botocore.exceptions import ClientError
 
 from carrier.errors import NotFound
 from carrier.records import AttemptRecord, DeliveryRecord, EventRecord, delivery_record
-from carrier.store import keys
+from carrier.store import keys, open_index
 from carrier.store.table import applied, assignments, is_condition_failure, strip
 from carrier.store.webhooks import WebhookItems
 
@@ -32,10 +32,11 @@ class DeliveryItems(WebhookItems):
     def claim_delivery(self, record: DeliveryRecord, stale_before: str) -> bool:
         """Create a delivery, or take over one left `pending` by a crashed run; False if it is someone's."""
         did = record["delivery_id"]
+        sets, _ = open_index.indexed(did, dict(record))
         item = {
             **keys.delivery(record["tenant_id"], record.get("webhook_id"), did),
             "lsi1": keys.delivery_lsi1(record["created_at"], did),
-            **record,
+            **sets,
         }
         return applied(
             lambda: self.table.put_item(
@@ -60,11 +61,13 @@ class DeliveryItems(WebhookItems):
         claim creates the empty list, and a slot at the list's end appends): a delivery retried by hand hundreds
         of times keeps its newest attempts and stays far below DynamoDB's 400 KB item limit. Readers order by `n`.
         """
-        clauses, names, values = assignments(changes)
+        sets, removes = open_index.indexed(delivery_id, changes)
+        clauses, names, values = assignments(sets)
         slot = (int(attempt["n"]) - 1) % ATTEMPTS_KEPT
+        expression = f"SET #attempts[{slot}] = :attempt, " + ", ".join(clauses) + " ADD #count :one"
         self.table.update_item(
             Key=keys.delivery(tenant_id, webhook_id, delivery_id),
-            UpdateExpression=f"SET #attempts[{slot}] = :attempt, " + ", ".join(clauses) + " ADD #count :one",
+            UpdateExpression=expression + (" REMOVE " + ", ".join(removes) if removes else ""),
             ExpressionAttributeNames={**names, "#attempts": "attempts", "#count": "attempt_count"},
             ExpressionAttributeValues={**values, ":attempt": attempt, ":one": 1},
         )
@@ -83,19 +86,35 @@ class DeliveryItems(WebhookItems):
         changes: dict[str, Any],
         expected_status: str | None = None,
     ) -> bool:
-        clauses, names, values = assignments(changes)
+        sets, removes = open_index.indexed(delivery_id, changes)
+        clauses, names, values = assignments(sets)
         condition: Any = Attr("pk").exists()
         if expected_status:
             condition = condition & Attr("status").eq(expected_status)
         return applied(
             lambda: self.table.update_item(
                 Key=keys.delivery(tenant_id, webhook_id, delivery_id),
-                UpdateExpression="SET " + ", ".join(clauses),
+                UpdateExpression="SET " + ", ".join(clauses) + (" REMOVE " + ", ".join(removes) if removes else ""),
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ConditionExpression=condition,
             )
         )
+
+    def overdue_deliveries(self, now: str, limit: int) -> list[dict[str, str]]:
+        """Open deliveries whose `open_due` is before `now`, oldest first per shard: their ids only."""
+        found: list[dict[str, str]] = []
+        for shard in open_index.shards():
+            page = self.table.query(
+                IndexName=open_index.INDEX,
+                KeyConditionExpression=Key("open_shard").eq(shard) & Key("open_due").lt(now),
+                Limit=limit,
+            )
+            found += [
+                {"tenant_id": i["tenant_id"], "webhook_id": i.get("webhook_id") or "", "delivery_id": i["delivery_id"]}
+                for i in page.get("Items", [])
+            ]
+        return found[:limit]
 
     def acquire_delivery_lock(
         self, tenant_id: str, webhook_id: str | None, delivery_id: str, owner: str, until: str, now: str
