@@ -39,12 +39,15 @@ FORMS: dict[str, Callable[[str], str]] = {
     "json, PHP's \\/": lambda v: json.dumps(v)[1:-1].replace("/", "\\/"),
     "json, every character \\uXXXX": every_char_escaped,
     "json, every character \\uXXXX upper hex": lambda v: every_char_escaped(v, upper=True),
-    "json, some characters \\uXXXX": lambda v: "".join(every_char_escaped(c) if i % 3 else c for i, c in enumerate(v)),
+    "json, some characters \\uXXXX": lambda v: "".join(
+        every_char_escaped(c) if i % 3 else json.dumps(c)[1:-1] for i, c in enumerate(v)
+    ),
     "url quote": quote,
     "url quote, nothing safe": lambda v: quote(v, safe=""),
     "url quote, lower hex": lambda v: re.sub("%[0-9A-F]{2}", lambda m: m.group().lower(), quote(v, safe="")),
     "url quote_plus": quote_plus,
     "url, every character": lambda v: "".join(f"%{b:02x}" for b in v.encode()),
+    "url quote inside PHP's JSON": lambda v: json.dumps(quote(v, safe="/"))[1:-1].replace("/", "\\/"),
     "base64": b64,
     "base64 unpadded": lambda v: b64(v).rstrip("="),
     "base64 urlsafe": lambda v: b64(v, encode=base64.urlsafe_b64encode),
@@ -90,6 +93,14 @@ def test_base64_forms_are_the_whole_encodings_and_the_three_cores() -> None:
     for offset in range(3):  # each core is inside the encoding of the value after `offset` other bytes
         stream = base64.b64encode(b"\xff" * offset + b"user:pass" + b"\xff").decode()
         assert any(core in stream for core in forms if len(core) >= 8), offset
+
+
+@pytest.mark.parametrize("form", list(FORMS))
+def test_a_value_holding_escape_like_text_is_masked_in_every_form(form: str) -> None:
+    # A literal `%41`, `\\n` or `\\u0041` in a value must not be read as an escape in a form that does not escape it
+    value = 'tok%41en\\n"x\\u0041+y z'
+    secrets = secret_values([], {"X-Token": value})
+    assert redact(f"<{FORMS[form](value)}>", secrets) == f"<{MASK}>"
 
 
 # ---- the secret-bearing parts of a header value -----------------------------------------------------------

@@ -162,13 +162,8 @@ def redact(text: str | None, secrets: Secrets | Iterable[str]) -> str | None:
     if not found:
         return text
     spans = list(_occurrences(text, found.literals))
-    readings = []
-    if "\\" in text or "%" in text:
-        readings.append(False)
-    if found.spaced and "+" in text:
-        readings.append(True)
-    for plus_is_space in readings:
-        decoded, view = _decode(text, plus_is_space)
+    for reading in _readings(text, found.spaced):
+        decoded, view = _decode(text, reading)
         spans += [view.span(start, end) for start, end in _occurrences(decoded, found.literals)]
     return _masked(text, spans) if spans else text
 
@@ -181,6 +176,29 @@ def excerpt(raw: bytes | str | None, secrets: Secrets | Iterable[str], limit: in
     text = raw.decode("utf-8", "replace") if isinstance(raw, bytes) else raw
     masked = redact(text, secrets) or ""
     return masked.encode("utf-8", "replace")[:limit].decode("utf-8", "ignore")
+
+
+@dataclass(frozen=True)
+class _Reading:
+    """Which escapes a reading of the text decodes: a value JSON-escaped keeps a literal `%41` as it is, a value
+    URL-encoded a literal `\\n`; one echoed through both (a URL-encoded value in PHP's JSON) needs both."""
+
+    json: bool
+    url: bool
+    plus_is_space: bool
+
+
+def _readings(text: str, spaced: bool) -> list[_Reading]:
+    json_escaped = "\\" in text
+    url_encoded = "%" in text or (spaced and "+" in text)  # quote_plus writes a space as '+', and '+' as %2B
+    readings = []
+    if json_escaped:
+        readings.append(_Reading(json=True, url=False, plus_is_space=False))
+    if url_encoded:
+        readings.append(_Reading(json=False, url=True, plus_is_space=spaced))
+    if json_escaped and url_encoded:
+        readings.append(_Reading(json=True, url=True, plus_is_space=spaced))
+    return readings
 
 
 def _occurrences(text: str, literals: Iterable[str]) -> Iterator[tuple[int, int]]:
@@ -249,7 +267,7 @@ class _View:
         return self._at(start)[0], self._at(end - 1)[1]
 
 
-def _decode(text: str, plus_is_space: bool) -> tuple[str, _View]:
+def _decode(text: str, reading: _Reading) -> tuple[str, _View]:
     out: list[str] = []
     view = _View([], [], [])
     size = position = 0
@@ -265,7 +283,7 @@ def _decode(text: str, plus_is_space: bool) -> tuple[str, _View]:
 
     for match in _ESCAPE.finditer(text):
         escape = match.group()
-        if escape == "+" and not plus_is_space:
+        if not _decodes(reading, escape):
             continue
         copy(match.start())
         for char, source, end in _characters(escape, match.start()):
@@ -277,6 +295,12 @@ def _decode(text: str, plus_is_space: bool) -> tuple[str, _View]:
         position = match.end()
     copy(len(text))
     return "".join(out), view
+
+
+def _decodes(reading: _Reading, escape: str) -> bool:
+    if escape == "+":
+        return reading.plus_is_space
+    return reading.url if escape[0] == "%" else reading.json
 
 
 def _characters(escape: str, at: int) -> Iterator[tuple[str, int, int]]:
