@@ -188,11 +188,14 @@ class MemoryStore:
         attempt: AttemptRecord,
         changes: dict[str, Any],
         webhook_changes: dict[str, Any] | None = None,
-    ) -> None:
+        leaving: tuple[str, ...] = (),
+    ) -> bool:
         with self._lock:
             item = self._delivery(tenant_id, webhook_id, delivery_id)
             if item is None:  # DynamoDB refuses `SET attempts[n]` on an item without the list
                 raise LookupError(f"delivery {delivery_id} was never claimed")
+            if leaving and item.get("status") not in leaving:
+                return False
             attempts = item.setdefault("attempts", [])
             slot = (int(attempt["n"]) - 1) % ATTEMPTS_KEPT
             if slot < len(attempts):
@@ -206,6 +209,7 @@ class MemoryStore:
         if webhook_id and webhook_changes:
             with contextlib.suppress(NotFound):
                 self.update_webhook(tenant_id, webhook_id, webhook_changes)
+        return True
 
     def update_delivery(
         self,
@@ -213,11 +217,12 @@ class MemoryStore:
         webhook_id: str | None,
         delivery_id: str,
         changes: dict[str, Any],
-        expected_status: str | None = None,
+        expected_status: str | tuple[str, ...] | None = None,
     ) -> bool:
+        leaving = (expected_status,) if isinstance(expected_status, str) else expected_status
         with self._lock:
             item = self._delivery(tenant_id, webhook_id, delivery_id)
-            if item is None or (expected_status and item.get("status") != expected_status):
+            if item is None or (leaving and item.get("status") not in leaving):
                 return False
             item.update(changes)
             _leave_open_index(item)

@@ -20,7 +20,7 @@ def test_a_claim_whose_run_died_and_whose_message_is_gone_is_handed_to_the_ladde
     engine = Engine()
     engine.hook()
 
-    def killed(*args: object, **kwargs: object) -> None:
+    def killed(*args: object, **kwargs: object) -> bool:
         raise RuntimeError("the invocation was killed at its Timeout")
 
     engine.store.record_attempt = killed  # type: ignore[method-assign]

@@ -13,6 +13,7 @@ from carrier import ids
 from carrier.clock import Clock, iso, parse_iso
 from carrier.errors import NotFound
 from carrier.formats import Event
+from carrier.lifecycle import Actor, sources
 from carrier.ports import DispatchStore, RetryScheduler
 from carrier.records import DeliveryRecord, DeliveryStatus, without_nones
 from carrier.settings import Settings
@@ -21,6 +22,7 @@ from carrier.targets import ClaimHeld, DispatchReport, Handoff, Target
 # An open delivery is overdue (the reconciler gives it an owner again) this long after nothing moved it: a ladder
 # step's due time plus the step's own retries, or a claim's stale time plus a margin.
 LADDER_GRACE_SECONDS = 900
+DEFER_SECONDS = 1  # a deferred first attempt (over the rate limit, or out of time) waits this long on the ladder
 CLAIM_GRACE_SECONDS = 60
 
 
@@ -74,6 +76,23 @@ class Claims:
             }
             skipped += self.store.claim_delivery(record, stale_before="")
         return skipped
+
+    def defer(self, event: Event, target: Target, delivery_id: str, report: DispatchReport) -> None:
+        """Over the rate limit, or out of time: the first attempt goes to the ladder, a second later (never dropped,
+        and no ladder step used up). The ladder owns it before it leaves `pending`."""
+        due = self.clock.now() + timedelta(seconds=DEFER_SECONDS)
+        changes = {
+            "status": DeliveryStatus.retrying,
+            "next_attempt_at": iso(due),
+            "open_due": overdue_at(due, LADDER_GRACE_SECONDS),
+            "updated_at": iso(self.clock.now()),
+        }
+        handoff = Handoff(target.tenant_id, target.webhook_id, delivery_id, event.id, DEFER_SECONDS, -1)
+        if self.scheduler is not None:
+            self.scheduler.schedule(handoff)
+        leaving = sources(DeliveryStatus.retrying, Actor.dispatcher, (DeliveryStatus.pending,))
+        self.store.update_delivery(target.tenant_id, target.webhook_id, delivery_id, changes, leaving)
+        report.handoffs.append(handoff)
 
     def refused(self, event: Event, target: Target, delivery_id: str, report: DispatchReport) -> None:
         """The delivery exists. Ended: a duplicate. On the ladder: its execution is started again (a no-op when it

@@ -9,16 +9,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime, timedelta
-from http import HTTPStatus
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from carrier.claims import LADDER_GRACE_SECONDS, Claims, overdue_at
+from carrier.claims import DEFER_SECONDS, LADDER_GRACE_SECONDS, Claims, overdue_at
 from carrier.clock import Clock, SystemClock, iso, parse_iso
 from carrier.formats import BodyCache, Event
+from carrier.lifecycle import Actor, sources
 from carrier.observability import count, logger
-from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify
+from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify, status_phrase
 from carrier.ports import DispatchStore, HttpTransport, RetryScheduler, SecretReader
 from carrier.records import (
     AttemptRecord,
@@ -31,31 +30,28 @@ from carrier.records import (
 from carrier.redaction import excerpt, mask_headers, secret_values
 from carrier.settings import Settings
 from carrier.signing import SignInput, base_headers, sign
-from carrier.targets import AttemptResult, ClaimHeld, DispatchReport, Handoff, Target, TargetsUnsettled, matching
+from carrier.targets import (
+    AttemptResult,
+    ClaimHeld,
+    DispatchReport,
+    Handoff,
+    Sending,
+    Target,
+    TargetsUnsettled,
+    matching,
+)
 from carrier.vault import active_keys
 
 if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
-    from carrier.transport import HttpResult
+    pass
 
 T = TypeVar("T")
 
 RESPONSE_EXCERPT = 2048
-RATE_LIMIT_DEFER_SECONDS = 1
-BUDGET_MARGIN_SECONDS = 10  # recording a send and handing it on, after the send's own timeout
-
-
-@dataclass
-class Sending:
-    """One event's sends: at most `max_concurrency` at once, each started only if it can end in the time left."""
-
-    slots: asyncio.Semaphore
-    budget: Callable[[], float] | None
-
-    def fits(self, seconds: float) -> bool:
-        return self.budget is None or self.budget() >= seconds
-
-
 ERROR_EXCERPT = 512
+RATE_LIMIT_DEFER_SECONDS = DEFER_SECONDS  # the ladder step over the rate limit waits as long
+BUDGET_MARGIN_SECONDS = 10  # recording a send and handing it on, after the send's own timeout
+FIRST = (DeliveryStatus.pending,)  # a first attempt writes only over its own claim
 
 
 class Dispatcher:
@@ -148,12 +144,12 @@ class Dispatcher:
             return None
         if not await self._io(self.within_rate_limit, target):
             report.deferred += 1
-            await self._io(self._defer, event, target, delivery_id, report)
+            await self._io(self.claims.defer, event, target, delivery_id, report)
             return None
         async with sending.slots:  # the budget is read when a send can start, not when it is queued
             if not sending.fits(self.settings.http_timeout_seconds + BUDGET_MARGIN_SECONDS):
                 report.deferred += 1
-                await self._io(self._defer, event, target, delivery_id, report)
+                await self._io(self.claims.defer, event, target, delivery_id, report)
                 return None
             result = await self.attempt(event, target, delivery_id, attempt_number=0, trigger="initial", bodies=bodies)
         handoff = await self._io(self._after_first, event, target, delivery_id, result, retry)
@@ -176,7 +172,9 @@ class Dispatcher:
         if handoff is not None:  # the ladder owns the delivery before it leaves `pending` (never retrying, unowned)
             assert self.scheduler is not None
             self.scheduler.schedule(handoff)
-        self.record(target, delivery_id, result, status, extra)
+        self.record(
+            target, delivery_id, result, status, extra, actor=Actor.dispatcher, leaving=(DeliveryStatus.pending,)
+        )
         return handoff
 
     # ---- per-webhook rate limit -----------------------------------------------------------------------
@@ -187,22 +185,6 @@ class Dispatcher:
             return True
         second = int(self.clock.now().timestamp())
         return self.store.take_rate_slot(target.webhook_id, target.rate_limit, second)
-
-    def _defer(self, event: Event, target: Target, delivery_id: str, report: DispatchReport) -> None:
-        """Over the rate limit, or out of time: the first attempt goes to the ladder, a second later (never dropped,
-        and no ladder step used up)."""
-        due = self.clock.now() + timedelta(seconds=RATE_LIMIT_DEFER_SECONDS)
-        changes = {
-            "status": DeliveryStatus.retrying,
-            "next_attempt_at": iso(due),
-            "open_due": overdue_at(due, LADDER_GRACE_SECONDS),
-            "updated_at": iso(self.clock.now()),
-        }
-        handoff = Handoff(target.tenant_id, target.webhook_id, delivery_id, event.id, RATE_LIMIT_DEFER_SECONDS, -1)
-        if self.scheduler is not None:  # owned by the ladder first, then marked retrying
-            self.scheduler.schedule(handoff)
-        self.store.update_delivery(target.tenant_id, target.webhook_id, delivery_id, changes)
-        report.handoffs.append(handoff)
 
     # ---- one attempt (any trigger) ------------------------------------------------------------------
 
@@ -224,6 +206,8 @@ class Dispatcher:
         try:
             keys, custom, headers = await self._request(event, target, body, now)
         except Exception as exc:
+            from carrier.transport import carrier_failure  # aiohttp is loaded by then: a transport exists
+
             result = carrier_failure(f"Carrier could not prepare the request: {type(exc).__name__}: {exc}")
             keys, custom, headers, outcome = [], {}, base_headers(), Outcome(RETRY, None)
             logger.warning(
@@ -279,9 +263,19 @@ class Dispatcher:
         return DeliveryStatus.failed
 
     def record(
-        self, target: Target, delivery_id: str, result: AttemptResult, status: str, extra: dict[str, Any] | None = None
-    ) -> None:
-        """Store the attempt, the delivery's status and the webhook's last_call / last_error."""
+        self,
+        target: Target,
+        delivery_id: str,
+        result: AttemptResult,
+        status: DeliveryStatus,
+        extra: dict[str, Any] | None = None,
+        *,
+        actor: Actor,
+        leaving: tuple[DeliveryStatus, ...],
+    ) -> bool:
+        """Store the attempt, the delivery's status and the webhook's last_call / last_error, only while the
+        delivery is still in a state `actor` may move it from (`leaving`, checked against the lifecycle table):
+        a stale writer is refused (False), never overwrites."""
         now = iso(self.clock.now())
         http = result.result
         changes: dict[str, Any] = {
@@ -298,7 +292,7 @@ class Dispatcher:
             due = parse_iso(changes["next_attempt_at"]) if changes.get("next_attempt_at") else self.clock.now()
             changes["open_due"] = overdue_at(due, LADDER_GRACE_SECONDS)
         # last_call / last_error show what the attempt record keeps: the same masked excerpts, never raw text
-        message = result.attempt.get("error") or _status_phrase(http.status)
+        message = result.attempt.get("error") or status_phrase(http.status)
         call = without_nones({"status_code": http.status, "message": message, "date": now})
         webhook_changes: dict[str, Any] = {"last_call": call}
         if result.outcome.name != DELIVERED:
@@ -308,9 +302,16 @@ class Dispatcher:
                 status=WebhookStatus.disabled, disabled_reason="the receiver answered 410 Gone", disabled_at=now
             )
             count("WebhooksDisabled")
-        self.store.record_attempt(
-            target.tenant_id, target.webhook_id, delivery_id, result.attempt, changes, webhook_changes
-        )
+        leaves = sources(status, actor, leaving)
+        if not self.store.record_attempt(
+            target.tenant_id, target.webhook_id, delivery_id, result.attempt, changes, webhook_changes, leaves
+        ):
+            logger.warning(
+                "stale write refused: the delivery moved on",
+                extra={"delivery_id": delivery_id, "to": status, "by": actor, "expected": list(leaves)},
+            )
+            count("StaleWritesRefused")
+            return False
         logger.info(
             "delivery attempt",
             extra={
@@ -327,6 +328,7 @@ class Dispatcher:
                 "error_kind": http.error_kind,
             },
         )
+        return True
 
     # ---- helpers ------------------------------------------------------------------------------------
 
@@ -338,20 +340,6 @@ class Dispatcher:
 
     def _event_record(self, event: Event, now: Any) -> EventRecord:
         return event_record(event, self.claims.expiry(now))
-
-
-def carrier_failure(reason: str) -> HttpResult:
-    """The result of an attempt Carrier could not send (nothing reached the receiver)."""
-    from carrier.transport import HttpResult
-
-    return HttpResult(error_kind="carrier", error=reason)
-
-
-def _status_phrase(status: int | None) -> str:
-    try:
-        return HTTPStatus(status or 0).phrase
-    except ValueError:
-        return f"HTTP {status}"
 
 
 __all__ = ["BLOCKED", "DELIVERED", "GONE", "RETRY", "Dispatcher", "Handoff", "RetryScheduler", "Target"]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
+from http import HTTPStatus
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
@@ -64,3 +65,10 @@ def classify(result: HttpResult, *, now: float, retry_after_cap: int) -> Outcome
             continue
         return Outcome(rule.outcome, wait if rule.needs_retry_after else None)
     return Outcome(RETRY)
+
+
+def status_phrase(status: int | None) -> str:
+    try:
+        return HTTPStatus(status or 0).phrase
+    except ValueError:
+        return f"HTTP {status}"

@@ -95,7 +95,8 @@ class DispatchStore(Protocol):
         attempt: AttemptRecord,
         changes: dict[str, Any],
         webhook_changes: dict[str, Any] | None = None,
-    ) -> None: ...
+        leaving: tuple[str, ...] = (),
+    ) -> bool: ...
 
     def update_delivery(
         self,
@@ -103,7 +104,7 @@ class DispatchStore(Protocol):
         webhook_id: str | None,
         delivery_id: str,
         changes: dict[str, Any],
-        expected_status: str | None = None,
+        expected_status: str | tuple[str, ...] | None = None,
     ) -> bool: ...
 
 

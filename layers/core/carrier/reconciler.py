@@ -15,6 +15,7 @@ from datetime import datetime
 from carrier.claims import LADDER_GRACE_SECONDS, overdue_at
 from carrier.clock import Clock, SystemClock, iso, parse_iso
 from carrier.errors import NotFound
+from carrier.lifecycle import Actor, sources
 from carrier.observability import count, logger
 from carrier.ports import EngineStore, RetryScheduler
 from carrier.records import DeliveryStatus
@@ -64,7 +65,8 @@ class Reconciler:
             "open_due": overdue_at(now, LADDER_GRACE_SECONDS),
             "updated_at": iso(now),
         }
-        if not self.store.update_delivery(tenant_id, webhook_id, delivery_id, changes, expected_status=status):
+        leaving = sources(DeliveryStatus.retrying, Actor.reconciler, (DeliveryStatus(status),))
+        if not self.store.update_delivery(tenant_id, webhook_id, delivery_id, changes, expected_status=leaving):
             return False  # it moved between the read and this write: its owner is alive
         logger.warning(
             "delivery repaired: it had no owner",

@@ -18,6 +18,7 @@ from carrier.clock import Clock, SystemClock, iso, parse_iso
 from carrier.dispatch import RATE_LIMIT_DEFER_SECONDS, Dispatcher
 from carrier.errors import Conflict, InvalidInput, NotFound
 from carrier.formats import Event
+from carrier.lifecycle import Actor, sources
 from carrier.models import SendResult
 from carrier.observability import count, logger
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY
@@ -40,6 +41,8 @@ TRANSITIONS: dict[str, str] = {
 }
 
 LOCK_SECONDS_MARGIN = 15
+# A ladder step writes only while the delivery is still open (never over an ended one: a stale step is refused).
+LADDER: dict[str, Any] = {"actor": Actor.ladder, "leaving": (DeliveryStatus.pending, DeliveryStatus.retrying)}
 RECOVER_LIMIT = 100  # per call: concurrent re-sends (50 at a time, 10 s each) end inside API Gateway's 30 s
 
 
@@ -90,13 +93,15 @@ class RetryService:
             if outcome == RETRY and next_step < len(ladder):
                 wait = max(ladder[next_step], result.outcome.retry_after or 0)
                 due = iso(self.clock.now() + timedelta(seconds=wait))
-                dispatcher.record(target, delivery_id, result, DeliveryStatus.retrying, {"next_attempt_at": due})
+                dispatcher.record(
+                    target, delivery_id, result, DeliveryStatus.retrying, {"next_attempt_at": due}, **LADDER
+                )
                 return {**state, "outcome": RETRY, "step": next_step, "wait_seconds": wait}
             if outcome == RETRY:
-                dispatcher.record(target, delivery_id, result, DeliveryStatus.retrying)
+                dispatcher.record(target, delivery_id, result, DeliveryStatus.retrying, **LADDER)
                 return {**state, "outcome": EXHAUSTED}
             status = DeliveryStatus.delivered if outcome == DELIVERED else DeliveryStatus.failed
-            dispatcher.record(target, delivery_id, result, status)
+            dispatcher.record(target, delivery_id, result, status, **LADDER)
             return {**state, "outcome": outcome}
         finally:
             self.store.release_delivery_lock(tenant_id, webhook_id, delivery_id, owner)
@@ -106,7 +111,11 @@ class RetryService:
         tenant_id, webhook_id, delivery_id = state["tenant_id"], state.get("webhook_id"), state["delivery_id"]
         now = iso(self.clock.now())
         self.store.update_delivery(
-            tenant_id, webhook_id, delivery_id, {"status": DeliveryStatus.exhausted, "updated_at": now}
+            tenant_id,
+            webhook_id,
+            delivery_id,
+            {"status": DeliveryStatus.exhausted, "updated_at": now},
+            sources(DeliveryStatus.exhausted, Actor.ladder, (DeliveryStatus.retrying,)),
         )
         if webhook_id:
             reason = f"retries exhausted: delivery {delivery_id} failed {len(state.get('ladder') or []) + 1} times"
@@ -135,9 +144,8 @@ class RetryService:
         error = state.get("error") or {}
         message = f"{error.get('Error', 'error')}: {str(error.get('Cause', ''))[:300]}"
         changes = {"status": DeliveryStatus.failed, "updated_at": iso(self.clock.now()), "failure": message}
-        for expected in (DeliveryStatus.retrying, DeliveryStatus.pending):
-            if self.store.update_delivery(tenant_id, webhook_id, delivery_id, changes, expected_status=expected):
-                break
+        leaving = sources(DeliveryStatus.failed, Actor.ladder, (DeliveryStatus.retrying, DeliveryStatus.pending))
+        self.store.update_delivery(tenant_id, webhook_id, delivery_id, changes, expected_status=leaving)
         logger.error(
             "retry ladder failed",
             extra={"delivery_id": delivery_id, "webhook_id": webhook_id, "tenant_id": tenant_id, "error": message},
@@ -168,16 +176,22 @@ class RetryService:
         if owner is None:
             raise Conflict("an attempt of this delivery is in progress; try again shortly", field="delivery_id")
         try:
+            delivery = self.store.get_delivery(tenant_id, webhook_id, delivery_id)  # as it is now, under the lock
+            current = DeliveryStatus(delivery["status"])
+            if current == DeliveryStatus.pending:  # its first attempt is being sent right now
+                raise Conflict(
+                    "the first attempt of this delivery is in progress; try again shortly", field="delivery_id"
+                )
             result = await dispatcher.attempt(
                 event, target, delivery_id, attempt_number=delivery["attempt_count"], trigger=trigger
             )
             if result.outcome.name == DELIVERED:
                 status = DeliveryStatus.delivered
-            elif delivery["status"] in (DeliveryStatus.retrying, DeliveryStatus.exhausted):
-                status = DeliveryStatus(delivery["status"])  # a failed manual retry leaves the ladder (or its end)
+            elif current in (DeliveryStatus.retrying, DeliveryStatus.exhausted):
+                status = current  # a failed manual retry leaves the ladder (or its end) as it is
             else:
                 status = DeliveryStatus.failed
-            dispatcher.record(target, delivery_id, result, status)
+            dispatcher.record(target, delivery_id, result, status, actor=Actor.tenant, leaving=(current,))
         finally:
             self.store.release_delivery_lock(tenant_id, webhook_id, delivery_id, owner)
         return send_result(delivery_id, event.id, result)
@@ -266,7 +280,8 @@ class RetryService:
     def _end(self, tenant_id: str, webhook_id: str | None, delivery_id: str, reason: str, now: str) -> str:
         """The ladder ends without an attempt: the delivery fails with the reason."""
         changes = {"status": DeliveryStatus.failed, "failure": reason, "updated_at": now}
-        self.store.update_delivery(tenant_id, webhook_id, delivery_id, changes)
+        leaving = sources(DeliveryStatus.failed, Actor.ladder, (DeliveryStatus.pending, DeliveryStatus.retrying))
+        self.store.update_delivery(tenant_id, webhook_id, delivery_id, changes, expected_status=leaving)
         return reason
 
     def _lock(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> str | None:

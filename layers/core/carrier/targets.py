@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -122,3 +124,14 @@ class TargetsUnsettled(Exception):
         super().__init__(f"{len(errors)} of {report.matched} deliveries not settled: {errors[0]}")
         self.report = report
         self.errors = errors
+
+
+@dataclass
+class Sending:
+    """One event's sends: at most `max_concurrency` at once, each started only if it can end in the time left."""
+
+    slots: asyncio.Semaphore
+    budget: Callable[[], float] | None
+
+    def fits(self, seconds: float) -> bool:
+        return self.budget is None or self.budget() >= seconds

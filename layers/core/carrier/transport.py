@@ -181,3 +181,8 @@ def _dns_failure(exc: Any) -> tuple[str, str]:
     if isinstance(cause, BlockedDestination):
         return "blocked", str(cause)
     return "connection", f"name resolution failed: {cause or exc}"
+
+
+def carrier_failure(reason: str) -> HttpResult:
+    """The result of an attempt Carrier could not send (nothing reached the receiver)."""
+    return HttpResult(error_kind="carrier", error=reason)

@@ -54,29 +54,38 @@ class DeliveryItems(WebhookItems):
         attempt: AttemptRecord,
         changes: dict[str, Any],
         webhook_changes: dict[str, Any] | None = None,
-    ) -> None:
+        leaving: tuple[str, ...] = (),
+    ) -> bool:
         """Record an attempt and set the delivery's fields, then the webhook's.
 
         The attempt log is a ring of `ATTEMPTS_KEPT` slots (attempt n goes to slot (n - 1) mod ATTEMPTS_KEPT; the
         claim creates the empty list, and a slot at the list's end appends): a delivery retried by hand hundreds
         of times keeps its newest attempts and stays far below DynamoDB's 400 KB item limit. Readers order by `n`.
+        With `leaving`, the write happens only while the delivery is in one of those states (False when refused).
         """
         sets, removes = open_index.indexed(delivery_id, changes)
         clauses, names, values = assignments(sets)
         slot = (int(attempt["n"]) - 1) % ATTEMPTS_KEPT
         expression = f"SET #attempts[{slot}] = :attempt, " + ", ".join(clauses) + " ADD #count :one"
-        self.table.update_item(
-            Key=keys.delivery(tenant_id, webhook_id, delivery_id),
-            UpdateExpression=expression + (" REMOVE " + ", ".join(removes) if removes else ""),
-            ExpressionAttributeNames={**names, "#attempts": "attempts", "#count": "attempt_count"},
-            ExpressionAttributeValues={**values, ":attempt": attempt, ":one": 1},
+        condition: Any = Attr("pk").exists()
+        if leaving:
+            condition = condition & Attr("status").is_in(list(leaving))
+        written = applied(
+            lambda: self.table.update_item(
+                Key=keys.delivery(tenant_id, webhook_id, delivery_id),
+                UpdateExpression=expression + (" REMOVE " + ", ".join(removes) if removes else ""),
+                ExpressionAttributeNames={**names, "#attempts": "attempts", "#count": "attempt_count"},
+                ExpressionAttributeValues={**values, ":attempt": attempt, ":one": 1},
+                ConditionExpression=condition,
+            )
         )
-        if not webhook_id or not webhook_changes:
-            return
+        if not written or not webhook_id or not webhook_changes:
+            return written
         # The webhook's last_call / last_error follow in their own write: a transaction would cost twice the
         # write units, and the delivery (written first) is the record of truth if this one fails.
         with contextlib.suppress(NotFound):  # the webhook was deleted meanwhile: nothing to update
             self.update_webhook(tenant_id, webhook_id, webhook_changes)
+        return True
 
     def update_delivery(
         self,
@@ -84,13 +93,15 @@ class DeliveryItems(WebhookItems):
         webhook_id: str | None,
         delivery_id: str,
         changes: dict[str, Any],
-        expected_status: str | None = None,
+        expected_status: str | tuple[str, ...] | None = None,
     ) -> bool:
+        """Set fields of a delivery; with `expected_status`, only while it is in that state (or one of them)."""
         sets, removes = open_index.indexed(delivery_id, changes)
         clauses, names, values = assignments(sets)
         condition: Any = Attr("pk").exists()
         if expected_status:
-            condition = condition & Attr("status").eq(expected_status)
+            leaving = [expected_status] if isinstance(expected_status, str) else list(expected_status)
+            condition = condition & Attr("status").is_in(leaving)
         return applied(
             lambda: self.table.update_item(
                 Key=keys.delivery(tenant_id, webhook_id, delivery_id),
