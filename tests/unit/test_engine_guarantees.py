@@ -173,3 +173,23 @@ def test_an_event_for_a_disabled_webhook_is_skipped_then_recovered_after_enablin
     # Then the skipped delivery is sent now, once
     assert recovered["recovered"] == 1 and recovered["delivered"] == 1
     assert len(engine.transport.requests) == 1 and engine.delivery()["status"] == DeliveryStatus.delivered
+
+
+def test_the_delivery_detail_says_whether_carrier_or_the_receiver_failed() -> None:
+    from carrier.models import DeliveryDetail
+
+    # Given a delivery the receiver failed (410), one Carrier could not sign, and one whose event expired
+    engine = Engine(transport=FakeTransport(replies=[answer(410)]))
+    engine.hook("wh_gone", url=URL + "/gone")
+    engine.hook("wh_poison", url=URL + "/poison", secret="your-webhook-secret-123456")
+    engine.publish()
+    gone = DeliveryDetail.of(engine.store.get_delivery(TENANT, "wh_gone", engine.delivery("wh_gone")["delivery_id"]))
+    assert gone.status == "failed" and gone.failure is not None
+    assert (gone.failure.by, gone.failure.reason) == ("receiver", "HTTP 410")
+    # Carrier's own failure is named on the attempt, and on the delivery once the ladder gives up on it
+    poison_id = engine.delivery("wh_poison")["delivery_id"]
+    assert engine.delivery("wh_poison")["attempts"][0]["failed_by"] == "carrier"
+    engine.store.events.clear()
+    engine.retries.attempt(execution_input(engine.scheduler.handoffs[0], LADDER))
+    poison = DeliveryDetail.of(engine.store.get_delivery(TENANT, "wh_poison", poison_id))
+    assert poison.failure is not None and (poison.failure.by, poison.failure.reason) == ("carrier", "event expired")

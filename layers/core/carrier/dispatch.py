@@ -229,6 +229,8 @@ class Dispatcher:
             "response_body": excerpt(result.body, secrets, RESPONSE_EXCERPT),
             "request_headers": mask_headers(headers, {name.lower() for name in custom}),
         }
+        if result.error_kind == "carrier":
+            attempt["failed_by"] = "carrier"
         return AttemptResult(delivery_id, event.id, outcome, result, without_nones(attempt))
 
     async def _request(

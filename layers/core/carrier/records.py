@@ -86,6 +86,7 @@ class AttemptRecord(TypedDict):
     error: NotRequired[str | None]
     response_body: NotRequired[str | None]
     request_headers: NotRequired[dict[str, str]]
+    failed_by: NotRequired[str]  # "carrier" when Carrier could not send it (nothing reached the receiver)
 
 
 class DeliveryRecord(TypedDict):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, Field, field_validator
 
@@ -22,6 +22,9 @@ class Attempt(BaseModel):
     error: str | None = None
     response_body: str | None = None
     request_headers: dict[str, str] = Field(default_factory=dict, description="As sent; secrets masked.")
+    failed_by: Literal["carrier"] | None = Field(
+        default=None, description="carrier: Carrier could not send this attempt (nothing reached the receiver)."
+    )
 
 
 class DeliverySummary(BaseModel):
@@ -54,9 +57,21 @@ class DeliverySummary(BaseModel):
         )
 
 
+class Failure(BaseModel):
+    """Why a delivery ended failed or exhausted, and whose doing it was."""
+
+    by: Literal["carrier", "receiver"] = Field(
+        description="carrier: Carrier itself could not send or record it (its secret, its storage, an expired "
+        "event); receiver: the receiver's answers (or the network to it) failed every attempt."
+    )
+    reason: str
+
+
 class DeliveryDetail(DeliverySummary):
     webhook_id: str | None = None
     url: str | None = None
+    failure: Failure | None = Field(default=None, description="Set when the delivery ended failed or exhausted.")
+    skipped_reason: str | None = Field(default=None, description="Set when the delivery was skipped.")
     attempt_log: list[Attempt] = Field(
         description="The attempts, oldest first: the newest 50 are kept (`attempts` counts every one)."
     )
@@ -68,8 +83,24 @@ class DeliveryDetail(DeliverySummary):
             **DeliverySummary.of(record).model_dump(),
             webhook_id=record.get("webhook_id"),
             url=record.get("url"),
+            failure=failure_of(record, ordered),
+            skipped_reason=record.get("skipped_reason"),
             attempt_log=[Attempt.model_validate(a) for a in ordered],
         )
+
+
+def failure_of(record: DeliveryRecord, attempts: list[Any]) -> Failure | None:
+    """Carrier's own reason when it ended the delivery; else the last attempt's, by whoever failed it."""
+    if record["status"] not in (DeliveryStatus.failed, DeliveryStatus.exhausted):
+        return None
+    if record.get("failure"):  # the ladder ended it without a send: always Carrier's doing
+        return Failure(by="carrier", reason=str(record["failure"]))
+    if not attempts:
+        return Failure(by="carrier", reason="no attempt was recorded")
+    last = attempts[-1]
+    by: Literal["carrier", "receiver"] = "carrier" if last.get("failed_by") == "carrier" else "receiver"
+    code = last.get("status_code")
+    return Failure(by=by, reason=last.get("error") or (f"HTTP {code}" if code else last.get("outcome", "failed")))
 
 
 class DeliveryList(BaseModel):
