@@ -18,16 +18,33 @@ def dead_letter_queue_of(sqs: Any, queue_url: str) -> str:
     return str(sqs.get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"])
 
 
-def redrive(sqs: Any, queue_url: str, progress: Callable[[int, int], None] | None = None) -> int:
-    """Move every message of `queue_url`'s DLQ back to it; returns how many moved."""
+EMPTY_RECEIVES_TO_STOP = 3  # consecutive empty long polls: SQS's sampled receives can miss messages
+WAIT_SECONDS = 2
+
+
+def remaining(sqs: Any, dlq_url: str) -> int:
+    """Messages still in the DLQ, visible or being handled."""
+    names = ["ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"]
+    counts = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=names)["Attributes"]
+    return sum(int(counts.get(name, 0)) for name in names)
+
+
+def redrive(sqs: Any, queue_url: str, progress: Callable[[int, int], None] | None = None) -> tuple[int, int]:
+    """Move the messages of `queue_url`'s DLQ back to it; returns (moved, left in the DLQ).
+
+    Long polls, and stops only after several empty receives in a row (one empty short poll is no proof that a
+    queue is empty); what is left is read from the queue's counts, so a caller can tell a partial redrive."""
     dlq_url = dead_letter_queue_of(sqs, queue_url)
-    counts = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["ApproximateNumberOfMessages"])
-    total = int(counts["Attributes"].get("ApproximateNumberOfMessages", 0))
-    moved = 0
-    while True:
-        messages = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=0).get("Messages", [])
+    total = remaining(sqs, dlq_url)
+    moved, empty = 0, 0
+    while empty < EMPTY_RECEIVES_TO_STOP:
+        messages = sqs.receive_message(QueueUrl=dlq_url, MaxNumberOfMessages=10, WaitTimeSeconds=WAIT_SECONDS).get(
+            "Messages", []
+        )
         if not messages:
-            return moved
+            empty += 1
+            continue
+        empty = 0
         entries = [{"Id": str(i), "MessageBody": m["Body"]} for i, m in enumerate(messages)]
         answer = sqs.send_message_batch(QueueUrl=queue_url, Entries=entries)
         sent = {entry["Id"] for entry in answer.get("Successful", [])}
@@ -38,4 +55,5 @@ def redrive(sqs: Any, queue_url: str, progress: Callable[[int, int], None] | Non
         if progress:
             progress(moved, max(total, moved))
         if answer.get("Failed"):
-            raise RuntimeError(f"{len(answer['Failed'])} messages could not be sent back; they stay in the DLQ")
+            break  # the rest stays in the DLQ, and is reported as left
+    return moved, remaining(sqs, dlq_url)

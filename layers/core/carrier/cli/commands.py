@@ -129,6 +129,6 @@ def cmd_dlq_redrive(args: argparse.Namespace) -> int:
     queue_url = args.queue_url or os.environ.get("CARRIER_EVENTS_QUEUE_URL") or target.state.get("events_queue_url")
     if not queue_url:
         raise CliError("no queue: start `make local`, or pass --queue-url (the stack's EventsQueueUrl output)")
-    moved = redrive(aws.client("sqs"), queue_url, progress_bar)
-    print(f"\nmoved {moved} messages back to {queue_url}")
-    return 0
+    moved, left = redrive(aws.client("sqs"), queue_url, progress_bar)
+    print(f"\nmoved {moved} messages back to {queue_url}; {left} left in the dead-letter queue")
+    return 1 if left else 0  # a partial redrive is not a success
