@@ -3,6 +3,7 @@ and query strings. Each is a JSON 4xx naming the field at fault, and a refused c
 
 from __future__ import annotations
 
+import base64
 import json
 from collections.abc import Iterator
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import pytest
 import requests
 
+from tests.receiver import Receiver
 from tests.stack import Stack, Tenant
 
 HOOK: dict[str, Any] = {"url": "https://hostile.example.com/hook", "events": ["*"]}
@@ -132,17 +134,128 @@ CASES: dict[str, tuple[str, str, bytes | str | None, str | None, int, str]] = {
         "headers",
     ),
     "unknown field": ("POST", "/v1/webhooks", json.dumps({**HOOK, "admin": True}), JSON, 422, "admin"),
+    # issue 16: tenant input that made a 5xx, or passed and could never be sent ({hook}: the victim's webhook)
+    "test data over 256 KB": (
+        "POST",
+        "/v1/webhooks/{hook}/test",
+        json.dumps({"data": {"x": "a" * 1_000_000}}),
+        JSON,
+        413,
+        "data",
+    ),
+    "lone surrogate in test data": (
+        "POST",
+        "/v1/webhooks/{hook}/test",
+        '{"data": {"k": "\\ud800"}}',
+        JSON,
+        422,
+        "data",
+    ),
+    "lone surrogate in a test data key": (
+        "POST",
+        "/v1/webhooks/{hook}/test",
+        '{"data": {"\\udfff": 1}}',
+        JSON,
+        422,
+        "data",
+    ),
+    "lone surrogate in event data": (
+        "POST",
+        "/v1/events",
+        '{"type": "model.trained", "data": {"k": "\\ud800"}}',
+        JSON,
+        422,
+        "data",
+    ),
+    "lone surrogate in url": (
+        "POST",
+        "/v1/webhooks",
+        '{"url": "https://x.example.com/\\ud800", "events": ["*"]}',
+        JSON,
+        422,
+        "url",
+    ),
+    "lone surrogate in a header value": (
+        "POST",
+        "/v1/webhooks",
+        '{"url": "https://x.example.com/", "events": ["*"], "headers": {"X-A": "\\ud800"}}',
+        JSON,
+        422,
+        "headers",
+    ),
+    "lone surrogate in a filter value": (
+        "POST",
+        "/v1/webhooks",
+        '{"url": "https://x.example.com/", "events": ["*"], "filters": {"p": ["\\ud800"]}}',
+        JSON,
+        422,
+        "filters",
+    ),
+    "lone surrogate in a patched url": (
+        "PATCH",
+        "/v1/webhooks/{hook}",
+        '{"url": "https://x.example.com/\\ud800"}',
+        JSON,
+        422,
+        "url",
+    ),
+    "control character in a header value": (
+        "POST",
+        "/v1/webhooks",
+        json.dumps({**HOOK, "headers": {"X-A": "a\x01b"}}),
+        JSON,
+        422,
+        "headers",
+    ),
+    "DEL in a header value": (
+        "POST",
+        "/v1/webhooks",
+        json.dumps({**HOOK, "headers": {"X-A": "a\x7f"}}),
+        JSON,
+        422,
+        "headers",
+    ),
+    "header name ending in a newline": (
+        "POST",
+        "/v1/webhooks",
+        json.dumps({**HOOK, "headers": {"X-A\n": "v"}}),
+        JSON,
+        422,
+        "headers",
+    ),
+    "signature.header ending in a newline": (
+        "POST",
+        "/v1/webhooks",
+        json.dumps({**HOOK, "signature": {"scheme": "hmac-sha256-hex", "header": "X-Sig\n"}}),
+        JSON,
+        422,
+        "signature",
+    ),
+    "filter key ending in a newline": (
+        "POST",
+        "/v1/webhooks",
+        json.dumps({**HOOK, "filters": {"a\n": 1}}),
+        JSON,
+        422,
+        "filters",
+    ),
+    "webhook id ending in a newline": ("GET", "/v1/webhooks/{hook}%0A", None, None, 404, "id"),
     "huge query string": ("GET", "/v1/webhooks?cursor=" + "c" * 8_000, None, None, 422, "cursor"),
     "huge integer": ("GET", "/v1/webhooks?limit=" + "9" * 5_000, None, None, 422, "limit"),
     "unknown query parameter": ("GET", "/v1/webhooks?tenant=someone-else", None, None, 422, "tenant"),
 }
 
 
+@pytest.fixture(scope="module")
+def hook(victim: Tenant) -> str:
+    return str(webhooks(victim)[0]["id"])
+
+
 @pytest.mark.parametrize("name", list(CASES))
-def test_hostile_input_is_a_json_4xx_naming_the_field(victim: Tenant, name: str) -> None:
+def test_hostile_input_is_a_json_4xx_naming_the_field(victim: Tenant, hook: str, name: str) -> None:
     method, path, body, content_type, status, field = CASES[name]
     before = webhooks(victim)
-    answer = send(victim, method, path, body, content_type)
+    answer = send(victim, method, path.format(hook=hook), body, content_type)
     assert answer.status_code == status, (answer.status_code, answer.text[:500])
     assert answer.headers["content-type"].startswith(JSON)
     error = answer.json()
@@ -162,3 +275,41 @@ def test_a_request_line_over_the_gateways_limit_is_a_json_414(victim: Tenant) ->
     answer = send(victim, "GET", "/v1/webhooks?cursor=" + "c" * 100_000, None, None)
     assert answer.status_code == 414
     assert answer.headers["content-type"].startswith(JSON) and answer.json()["message"]
+
+
+def cursor_of(key: Any) -> str:
+    return base64.urlsafe_b64encode(json.dumps(key).encode()).decode().rstrip("=")
+
+
+def test_a_cursor_of_the_right_partition_but_the_wrong_shape_is_a_422(victim: Tenant) -> None:
+    """Valid base64 JSON for the list's own partition, but not its key's shape: 422 naming cursor, never a 500
+    (the delivery list must hold deliveries: an empty one never reads the cursor's key)."""
+    with Receiver() as receiver:
+        hook = victim.create(receiver.url + "/cursor")
+        for _ in range(2):
+            status, sent = victim.api("POST", f"/v1/webhooks/{hook['id']}/test")
+            assert status == 200, sent
+    pk = f"WH#{hook['id']}"
+    [first, _] = victim.deliveries(hook["id"])
+    sk = f"DLV#{first['delivery_id']}"
+    lsi1 = f"{first['created_at']}#{first['delivery_id']}"
+    status, page = victim.api("GET", f"/v1/webhooks/{hook['id']}/deliveries?limit=1")
+    assert status == 200 and page["next_cursor"], page  # the issued cursor works
+    status, again = victim.api("GET", f"/v1/webhooks/{hook['id']}/deliveries?limit=1&cursor={page['next_cursor']}")
+    assert status == 200 and len(again["deliveries"]) == 1, again
+    wrong = [
+        {"pk": pk},
+        {"pk": pk, "sk": sk},
+        {"pk": pk, "lsi1": lsi1},
+        {"pk": pk, "sk": sk, "lsi1": lsi1, "extra": "x"},
+        {"pk": pk, "sk": sk, "lsi1": 1},
+        {"pk": pk, "sk": "", "lsi1": ""},
+        {"pk": pk, "sk": "DLV#" + "x" * 2000, "lsi1": "2026#" + "x" * 2000},
+    ]
+    for key in wrong:
+        status, answer = victim.api("GET", f"/v1/webhooks/{hook['id']}/deliveries?cursor={cursor_of(key)}")
+        assert status == 422 and answer["field"] == "cursor", (key, status, answer)
+    tenant_pk = f"TENANT#{victim.name}"
+    for key in ({"pk": tenant_pk}, {"pk": tenant_pk, "sk": "WH#x", "lsi1": "y"}, {"pk": tenant_pk, "sk": 5}):
+        status, answer = victim.api("GET", f"/v1/webhooks?cursor={cursor_of(key)}")
+        assert status == 422 and answer["field"] == "cursor", (key, status, answer)

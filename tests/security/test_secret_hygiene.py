@@ -6,7 +6,11 @@ answers that create or rotate them, and nowhere else: not in any other API answe
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 from typing import Any
+from urllib.parse import quote, quote_plus, unquote, unquote_plus
 
 import requests
 
@@ -121,3 +125,89 @@ def test_a_receiver_echoing_its_request_does_not_put_secrets_in_the_log(stack: S
         assert receiver.requests and HEADERS["X-Api-Key"] in str(receiver.requests[0].headers)  # it was sent
         for secret in [*HEADERS.values(), CUSTOM_SECRET, CUSTOM_SECRET.removeprefix("whsec_")]:
             assert secret not in shown
+
+
+# ---- a receiver echoing a secret in every encoding, through the real API (issue 16) -----------------------------
+
+TOKEN = "rtk_live/9f+Qz=Kp2-hygiene"  # '/', '+' and '=' change under JSON, URL and base64 encoding
+ENCODED_HEADERS = {
+    "Authorization": f"Bearer {TOKEN}",
+    "X-Basic": "Basic " + base64.b64encode(b"hyg:pa55word-xyz").decode(),
+}
+
+
+def encoded_echo(request: Received) -> Answer:
+    """Answers with the token in every encoding the issue lists: JSON (PHP's \\/, \\uXXXX), URL, base64 (whole and
+    inside a longer stream), the full Authorization value straddling the 2 KB cut; /redirect names it in Location."""
+    header = request.headers.get("Authorization", "")
+    if request.path.startswith("/redirect"):
+        return Answer(
+            302, b"", {"Location": f"https://login.example/?t={quote(header, safe='')}&u={quote_plus(TOKEN)}"}
+        )
+    stream = base64.b64encode(b'{"seen":"' + TOKEN.encode() + b'"}').decode()
+    parts = [
+        json.dumps({"error": "invalid_token", "token": TOKEN}),
+        json.dumps({"token": TOKEN}).replace("/", "\\/"),
+        "".join(f"\\u{ord(c):04x}" for c in TOKEN),
+        quote_plus(header),
+        re.sub("%[0-9A-F]{2}", lambda m: m.group().lower(), quote(TOKEN, safe="")),  # lower-case hex
+        base64.urlsafe_b64encode(TOKEN.encode()).decode().rstrip("="),
+        stream,
+        "user hyg:pa55word-xyz",
+    ]
+    body = "\n".join(parts)
+    body += "." * (2048 - len(body) - 10) + header  # the whole value across the 2 KB cut
+    return Answer(500, body.encode())
+
+
+def readings(text: str) -> list[str]:
+    """`text` as it is and decoded from each encoding (so an escaped secret counts as shown)."""
+    unescaped = re.sub(r"\\u([0-9a-fA-F]{4})", lambda m: chr(int(m.group(1), 16)), text).replace("\\/", "/")
+    decoded = [text, unescaped, unquote(text), unquote_plus(text)]
+    for run in re.findall(r"[A-Za-z0-9+/_=-]{8,}", text):
+        for start in range(4):
+            chunk = run.replace("-", "+").replace("_", "/").rstrip("=")[start:]
+            try:
+                decoded.append(base64.b64decode(chunk[: len(chunk) - len(chunk) % 4]).decode("latin-1"))
+            except ValueError:
+                continue
+    return decoded
+
+
+def test_a_receiver_echoing_a_token_in_any_encoding_shows_it_nowhere(stack: Stack, tenant: Tenant) -> None:
+    with Receiver(encoded_echo) as receiver:
+        echo_hook = tenant.create(receiver.url + "/echo", headers=ENCODED_HEADERS)
+        redirect_hook = tenant.create(receiver.url + "/redirect", headers=ENCODED_HEADERS)
+        answers = []
+        for hook in (echo_hook, redirect_hook):
+            status, sent = tenant.api("POST", f"/v1/webhooks/{hook['id']}/test")
+            assert status == 200 and not sent["delivered"], sent
+            answers.append(sent)
+            status, retried = tenant.api("POST", f"/v1/webhooks/{hook['id']}/deliveries/{sent['delivery_id']}/retry")
+            assert status == 200, retried
+            answers.append(retried)
+        tenant.publish("model.trained", {"model_id": "m-encoded"})
+        stack.wait_for(
+            lambda: all(len(tenant.deliveries(h["id"])) == 2 for h in (echo_hook, redirect_hook)),
+            what="the published event's first attempts",
+        )
+        shown = [json.dumps(answers)]
+        for hook in (echo_hook, redirect_hook):
+            shown.append(json.dumps(tenant.api("GET", f"/v1/webhooks/{hook['id']}")[1]))
+            for delivery in tenant.deliveries(hook["id"]):
+                shown.append(
+                    json.dumps(tenant.api("GET", f"/v1/webhooks/{hook['id']}/deliveries/{delivery['delivery_id']}")[1])
+                )
+        shown.append(json.dumps(tenant.api("GET", "/v1/webhooks")[1]))
+        assert receiver.requests and all(
+            r.headers["Authorization"] == ENCODED_HEADERS["Authorization"] for r in receiver.requests
+        )
+    everything = "\n".join(shown)
+    assert "invalid_token" in everything and "login.example" in everything  # the answers were kept, masked
+    webhook = json.loads(shown[1])
+    assert webhook["last_error"]["body"] and "********" in webhook["last_error"]["body"]
+    secrets = [TOKEN, "pa55word-xyz", ENCODED_HEADERS["X-Basic"].removeprefix("Basic ")]
+    for text in readings(everything):
+        for secret in secrets:
+            found = [secret[i : i + 6] for i in range(len(secret) - 5) if secret[i : i + 6] in text]
+            assert not found, (secret, [text[max(0, text.find(f) - 100) : text.find(f) + 40] for f in found[:1]])
