@@ -132,6 +132,8 @@ class SqsPoller:
         self._lock = threading.Lock()
         self._in_flight = 0
         self._visibility_timeout: int | None = None
+        self.before_loop_close: Callable[[asyncio.AbstractEventLoop], None] | None = None
+        """Run in a worker's loop as the worker ends (a container ending: its HTTP sessions are closed)."""
 
     # -- lifecycle -------------------------------------------------------------------------------
 
@@ -208,6 +210,11 @@ class SqsPoller:
         try:
             self._poll_until_stopped()
         finally:
+            if self.before_loop_close is not None:
+                try:
+                    self.before_loop_close(loop)
+                except Exception:
+                    log.exception("closing the worker's sessions failed")
             loop.close()
 
     def _poll_until_stopped(self) -> None:

@@ -5,6 +5,7 @@ Usable in-process too (e2e fixtures): `with LocalCarrier(port=0) as carrier: ...
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import os
 import time
@@ -19,7 +20,7 @@ from carrier_local.ladder import LocalLadder, attempt_function_of
 from carrier_local.poller import SqsPoller
 from carrier_local.schedules import LocalSchedules, schedules_of
 from carrier_local.stack import LocalStack
-from carrier_local.template import TEMPLATE_PATH
+from carrier_local.template import REPO_ROOT, TEMPLATE_PATH
 
 
 def _fresh_containers() -> None:
@@ -35,6 +36,22 @@ def _fresh_containers() -> None:
     reset = getattr(domain_runtime, "reset", None)
     if callable(reset):
         reset()
+
+
+def _close_transport_in(loop: asyncio.AbstractEventLoop) -> None:
+    """A worker's loop ends (its container stops): the dispatcher's HTTP session of that loop is closed in it."""
+    from carrier import runtime as domain_runtime
+
+    if domain_runtime.transport.cache_info().currsize:
+        loop.run_until_complete(domain_runtime.transport().close())
+
+
+def _close_transports() -> None:
+    """The warm containers' HTTP sessions, closed before the process ends (never an 'Unclosed client session')."""
+    from carrier import runtime as domain_runtime
+
+    if domain_runtime.transport.cache_info().currsize:
+        domain_runtime.transport().close_everywhere()
 
 
 class LocalCarrier:
@@ -64,6 +81,10 @@ class LocalCarrier:
 
     def start(self) -> LocalCarrier:
         started = time.perf_counter()
+        # What the Lambda runtime (and `sam local`) sets: Powertools then keeps one event loop per worker thread,
+        # as a Lambda container keeps one, instead of a new loop (and HTTP session) per batch; tracing stays off.
+        os.environ.setdefault("LAMBDA_TASK_ROOT", str(REPO_ROOT / "functions"))
+        os.environ.setdefault("AWS_SAM_LOCAL", "true")
         try:
             self.stack.start()
             _fresh_containers()
@@ -87,6 +108,7 @@ class LocalCarrier:
                     failure_visibility_timeout=self.failure_visibility_timeout,
                     sqs_client=self.stack.client("sqs"),
                 )
+                poller.before_loop_close = _close_transport_in
                 self.pollers[source.function] = poller.start()
         except BaseException:
             self.stop()
@@ -121,6 +143,7 @@ class LocalCarrier:
         for poller in self.pollers.values():
             poller.stop()
         self.pollers = {}
+        _close_transports()
         self.stack.stop()
         _fresh_containers()  # nothing in this process keeps clients of the stopped stack
 

@@ -76,35 +76,47 @@ class Transport:
         self.timeout = timeout
         self.concurrency = concurrency
         self._inner_resolver = resolver
-        self._session: aiohttp.ClientSession | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._limit: asyncio.Semaphore | None = None
+        # one session per event loop: Lambda keeps one loop per container; the local stack one per worker thread
+        self._sessions: dict[asyncio.AbstractEventLoop, tuple[aiohttp.ClientSession, asyncio.Semaphore]] = {}
 
     def _ensure_session(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
         loop = asyncio.get_running_loop()
-        if self._session is None or self._loop is not loop or self._session.closed:
+        for ended in [other for other in self._sessions if other.is_closed()]:
+            self._sessions.pop(ended)  # an ended loop's session went with it
+        found = self._sessions.get(loop)
+        if found is None or found[0].closed:
             connector = aiohttp.TCPConnector(
                 limit=self.concurrency,
                 resolver=GuardedResolver(self.allow_private, self._inner_resolver),
                 ttl_dns_cache=10,
                 enable_cleanup_closed=True,
             )
-            self._session = aiohttp.ClientSession(
+            session = aiohttp.ClientSession(
                 connector=connector,
                 timeout=aiohttp.ClientTimeout(total=None),
                 auto_decompress=False,
                 cookie_jar=aiohttp.DummyCookieJar(),  # a receiver's cookies never travel to another
                 skip_auto_headers=("Accept-Encoding",),
             )
-            self._loop = loop
-            self._limit = asyncio.Semaphore(self.concurrency)
-        assert self._limit is not None
-        return self._session, self._limit
+            found = self._sessions[loop] = (session, asyncio.Semaphore(self.concurrency))
+        return found
 
     async def close(self) -> None:
-        if self._session is not None and not self._session.closed:
-            await self._session.close()
-        self._session = None
+        """Close this loop's session (the other loops' are closed by `close_everywhere`)."""
+        found = self._sessions.pop(asyncio.get_running_loop(), None)
+        if found is not None and not found[0].closed:
+            await found[0].close()
+
+    def close_everywhere(self, timeout: float = 5.0) -> None:
+        """Close every loop's session from outside them (a process shutting down): none is left unclosed."""
+        for loop, (session, _) in list(self._sessions.items()):
+            self._sessions.pop(loop, None)
+            if session.closed or loop.is_closed():
+                continue
+            if loop.is_running():
+                asyncio.run_coroutine_threadsafe(session.close(), loop).result(timeout)
+            else:
+                loop.run_until_complete(session.close())
 
     def check_literal(self, url: URL) -> None:
         """Check the host aiohttp will connect to (yarl's IDNA-mapped form: full-width digits are ASCII by then)."""
