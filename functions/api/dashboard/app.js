@@ -420,7 +420,7 @@ function recoverPanel(id) {
           "ok"));
       }),
     },
-    field("Since", "since", input, "Failed and exhausted deliveries created since then are sent again, now."),
+    field("Since", "since", input, "Failed, exhausted and skipped deliveries created since then are sent again, now."),
     button,
     h("div", { class: "form-error", tabindex: "-1" }),
   );

@@ -144,7 +144,9 @@ class SendResult(BaseModel):
 
 
 class RecoverRequest(Strict):
-    since: str = Field(description="Re-send failed and exhausted deliveries created at or after this ISO 8601 time.")
+    since: str = Field(
+        description="Re-send failed, exhausted and skipped deliveries created at or after this ISO 8601 time."
+    )
 
 
 class RecoverResult(BaseModel):
