@@ -76,9 +76,10 @@ class Lines(logging.Handler):
 @pytest.fixture
 def lines() -> Iterator[Lines]:
     handler = Lines()
-    logger.addHandler(handler)
+    underlying = logging.getLogger(logger.name)  # the standard logger Powertools writes through
+    underlying.addHandler(handler)
     yield handler
-    logger.removeHandler(handler)
+    underlying.removeHandler(handler)
 
 
 def test_a_poison_event_on_the_bus_is_rejected_and_its_batch_goes_on(
