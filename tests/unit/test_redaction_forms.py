@@ -185,3 +185,14 @@ def test_a_64_kb_answer_full_of_escapes_is_masked_quickly() -> None:
     shown = redact(body[: 64 * 1024], SECRETS) or ""
     assert time.perf_counter() - started < 0.5
     assert not leaked(shown, TOKEN) and not leaked(shown, KEY)
+
+
+def test_a_value_quoted_by_python_repr_is_masked() -> None:
+    # The transport names a redirect's Location with repr(): quotes, backslashes and \x85 come back escaped
+    value = 'it\'s "q"\\x\x85-token'
+    secrets = secret_values([], {"X-Token": f"Token {value}"})
+    error = f"the receiver redirected (HTTP 302) to {'https://login.example/?t=' + value!r}; not followed"
+    assert (
+        redact(error, secrets)
+        == f"the receiver redirected (HTTP 302) to 'https://login.example/?t={MASK}'; not followed"
+    )

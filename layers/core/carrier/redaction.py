@@ -8,8 +8,9 @@ whitespace, `,`, `;`, `=` and `:`. `redact` masks every one of them in every for
 
 - as it is: searched in the text;
 - JSON escapes (`\\/` as PHP's json_encode writes it, `\\"`, `\\uXXXX` of any or every character, surrogate
-  pairs) and URL encoding (quote and quote_plus, upper or lower hex, any characters encoded): searched in the
-  text read with its escapes and `%XX` runs decoded (and `+` as a space, for values holding one);
+  pairs; Python repr's `\\'` and `\\xNN` too) and URL encoding (quote and quote_plus, upper or lower hex, any
+  characters encoded): searched in the text read with its escapes, its `%XX` runs (and `+` as a space, for values
+  holding one), or both, decoded;
 - base64 (standard and urlsafe, padded or not, alone or at any of the three alignments inside a longer encoded
   stream): the encoded forms (`base64_forms`) are searched like the value, as it is and decoded.
 
@@ -237,14 +238,16 @@ def _masked(text: str, spans: list[tuple[int, int]]) -> str:
 
 # ---- reading escaped text -----------------------------------------------------------------------------------
 
+# JSON's escapes, and Python repr's \' and \xNN (the transport's error texts quote a Location with repr).
 _ESCAPE = re.compile(
     r"\\u[dD][89abAB][0-9a-fA-F]{2}\\u[dD][c-fC-F][0-9a-fA-F]{2}"  # a surrogate pair: one character
     r"|\\u[0-9a-fA-F]{4}"
-    r"|\\[\"\\/bfnrt]"
+    r"|\\x[0-9a-fA-F]{2}"
+    r"|\\[\"'\\/bfnrt]"
     r"|(?:%[0-9a-fA-F]{2})+"
     r"|\+"
 )
-_SHORT_ESCAPES = {'"': '"', "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
+_SHORT_ESCAPES = {'"': '"', "'": "'", "\\": "\\", "/": "/", "b": "\b", "f": "\f", "n": "\n", "r": "\r", "t": "\t"}
 
 
 @dataclass
@@ -312,8 +315,8 @@ def _characters(escape: str, at: int) -> Iterator[tuple[str, int, int]]:
     elif escape[1] == "u" and len(escape) == 12:
         high, low = int(escape[2:6], 16), int(escape[8:12], 16)
         yield chr(0x10000 + ((high - 0xD800) << 10) + (low - 0xDC00)), at, at + 12
-    elif escape[1] == "u":
-        yield chr(int(escape[2:], 16)), at, at + 6
+    elif escape[1] in "ux":
+        yield chr(int(escape[2:], 16)), at, at + len(escape)
     else:
         yield _SHORT_ESCAPES[escape[1]], at, at + 2
 
