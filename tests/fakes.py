@@ -174,7 +174,10 @@ class MemoryStore:
         with self._lock:
             key = (self._owner(record["tenant_id"], record.get("webhook_id")), record["delivery_id"])
             found = self.deliveries.get(key)
-            if found is not None and not (found.get("status") == "pending" and found["claimed_at"] < stale_before):
+            unlocked = found is not None and found.get("lock_until", "") < record["claimed_at"]
+            if found is not None and not (
+                found.get("status") == "pending" and found["claimed_at"] < stale_before and unlocked
+            ):
                 return False
             self.deliveries[key] = {**record, "attempts": list(record["attempts"])}
             _leave_open_index(self.deliveries[key])

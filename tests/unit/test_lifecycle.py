@@ -7,11 +7,12 @@ import asyncio
 
 import pytest
 
+from carrier.clock import iso
 from carrier.errors import Conflict
 from carrier.lifecycle import OPEN, TRANSITIONS, Actor, IllegalTransition, sources
 from carrier.records import TERMINAL, DeliveryStatus
 from carrier.scheduling import execution_input
-from carrier.targets import Target
+from carrier.targets import Target, TargetsUnsettled
 from tests.fakes import FakeTransport, answer
 from tests.unit.engine import LADDER, TENANT, Engine, event
 
@@ -79,3 +80,20 @@ def test_a_manual_retry_of_a_delivery_whose_first_attempt_is_in_flight_is_refuse
 
 def dispatcher_target(engine: Engine) -> Target:
     return Target.of_webhook(engine.store.get_webhook(TENANT, "wh_1"))
+
+
+def test_a_stale_claim_is_not_taken_over_while_a_ladder_step_holds_its_lock() -> None:
+    # Given a delivery its dispatcher run left pending (its record lost), which a ladder step is sending now
+    engine = Engine()
+    engine.hook()
+    engine.store.record_attempt = lambda *args, **kwargs: False  # type: ignore[method-assign]
+    engine.publish()
+    delivery_id = engine.delivery()["delivery_id"]
+    engine.clock.advance(engine.settings.claim_stale_seconds + 1)
+    now = iso(engine.clock.now())
+    assert engine.store.acquire_delivery_lock(TENANT, "wh_1", delivery_id, "ladder-step", "9999", now)
+    # When the event's message comes back, Then the claim is held (no second request at the same time)
+    sent = len(engine.transport.requests)
+    with pytest.raises(TargetsUnsettled):
+        engine.publish()
+    assert len(engine.transport.requests) == sent

@@ -65,3 +65,12 @@ def test_the_reconciler_runs_on_a_schedule_reads_a_sparse_index_and_every_repair
     assert alarm["MetricName"] == "DeliveriesRepaired" and alarm["Threshold"] == 0
     assert alarm["ComparisonOperator"] == "GreaterThanThreshold"
     assert resources["ClaimsHeldAlarm"]["Properties"]["MetricName"] == "ClaimsHeld"
+
+
+def test_a_delivery_lock_outlives_every_function_that_holds_one() -> None:
+    from carrier.retries import LOCK_SECONDS
+
+    resources = template()["Resources"]
+    default = int(template()["Globals"]["Function"]["Timeout"])
+    for name in ("AttemptFunction", "ApiFunction"):  # ladder steps; manual retries and recover
+        assert int(resources[name]["Properties"].get("Timeout", default)) < LOCK_SECONDS, name

@@ -40,7 +40,9 @@ TRANSITIONS: dict[str, str] = {
     EXHAUSTED: "exhaust",  # mark the delivery exhausted and disable the webhook
 }
 
-LOCK_SECONDS_MARGIN = 15
+# A delivery's lock outlives any function that holds it (the attempt function's Timeout is 90 s, the api's 30 s):
+# it cannot expire in the middle of a send. tests/unit/test_template.py checks the Timeouts against it.
+LOCK_SECONDS = 150
 # A ladder step writes only while the delivery is still open (never over an ended one: a stale step is refused).
 LADDER: dict[str, Any] = {"actor": Actor.ladder, "leaving": (DeliveryStatus.pending, DeliveryStatus.retrying)}
 RECOVER_LIMIT = 100  # per call: concurrent re-sends (50 at a time, 10 s each) end inside API Gateway's 30 s
@@ -81,6 +83,9 @@ class RetryService:
         if owner is None:  # a manual retry is sending right now: try again at this step a minute later
             return {**state, "outcome": RETRY, "wait_seconds": 60}
         try:
+            delivery = self.store.get_delivery(tenant_id, webhook_id, delivery_id)  # as it is now, under the lock
+            if delivery["status"] in TERMINAL:  # ended while this step waited for the lock: nothing to send
+                return {**state, "outcome": ENDED, "reason": f"delivery is already {delivery['status']}"}
             result = await dispatcher.attempt(
                 event,
                 target,
@@ -287,7 +292,7 @@ class RetryService:
     def _lock(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> str | None:
         owner = uuid.uuid4().hex
         now = self.clock.now()
-        until = iso(now + timedelta(seconds=self.settings.http_timeout_seconds + LOCK_SECONDS_MARGIN))
+        until = iso(now + timedelta(seconds=LOCK_SECONDS))
         if self.store.acquire_delivery_lock(tenant_id, webhook_id, delivery_id, owner, until, iso(now)):
             return owner
         return None

@@ -30,7 +30,8 @@ class DeliveryItems(WebhookItems):
         return cast(EventRecord, strip(item)) if item else None
 
     def claim_delivery(self, record: DeliveryRecord, stale_before: str) -> bool:
-        """Create a delivery, or take over one left `pending` by a crashed run; False if it is someone's."""
+        """Create a delivery, or take over one left `pending` by a crashed run (and not locked by a ladder step
+        sending it now); False if it is someone's."""
         did = record["delivery_id"]
         sets, _ = open_index.indexed(did, dict(record))
         item = {
@@ -42,7 +43,11 @@ class DeliveryItems(WebhookItems):
             lambda: self.table.put_item(
                 Item=item,
                 ConditionExpression=Attr("pk").not_exists()
-                | (Attr("status").eq("pending") & Attr("claimed_at").lt(stale_before)),
+                | (
+                    Attr("status").eq("pending")
+                    & Attr("claimed_at").lt(stale_before)
+                    & (Attr("lock_until").not_exists() | Attr("lock_until").lt(record["claimed_at"]))
+                ),
             )
         )
 
