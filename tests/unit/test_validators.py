@@ -120,6 +120,11 @@ def test_a_lone_surrogate_is_found_at_any_depth(value: object, where: str | None
     assert lone_surrogate_at(value, "data") == where
 
 
+def test_a_long_key_is_named_short() -> None:
+    found = lone_surrogate_at({"k" * 10_000: {"x": "\ud800"}}, "data")
+    assert found == "data." + "k" * 40 + "….x"
+
+
 def test_deep_nesting_is_walked_without_recursion() -> None:
     value: object = "\ud800"
     for _ in range(5000):

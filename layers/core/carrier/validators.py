@@ -48,8 +48,10 @@ HEADER_VALUE_FORBIDDEN = re.compile(r"[\x00-\x08\x0a-\x1f\x7f]")
 TEXT_FORBIDDEN = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
-def _shown(text: str) -> str:
-    return text.encode("utf-8", "backslashreplace").decode("utf-8")
+def _shown(key: str) -> str:
+    """A key as an error message names it: escaped, and short (an error names the problem, it does not echo)."""
+    text = key.encode("utf-8", "backslashreplace").decode("utf-8")
+    return text if len(text) <= 40 else text[:40] + "…"
 
 
 def lone_surrogate_at(value: Any, path: str = "") -> str | None:
@@ -141,7 +143,7 @@ def check_headers(headers: dict[str, str]) -> dict[str, str]:
     for name, value in headers.items():
         lowered = name.lower()
         if not TOKEN.fullmatch(name):
-            raise ValueError(f"headers: {name!r} is not a valid header name")
+            raise ValueError(f"headers: {_shown(name)!r} is not a valid header name")
         if lowered in RESERVED_HEADERS or lowered.startswith("webhook-"):
             raise ValueError(f"headers: {name!r} is set by Carrier and cannot be overridden")
         if lowered in seen:
@@ -158,7 +160,7 @@ def check_filters(filters: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"filters may hold at most {MAX_FILTERS} fields")
     for key in filters:
         if not _FILTER_KEY.fullmatch(key):
-            raise ValueError(f"filters: {key!r} is not a valid field name")
+            raise ValueError(f"filters: {_shown(key)!r} is not a valid field name")
     return filters
 
 
