@@ -156,6 +156,14 @@ def webhook_record(item: dict[str, Any]) -> WebhookRecord:
     return cast(WebhookRecord, record)
 
 
+def filters_of(record: WebhookRecord) -> dict[str, Any]:
+    """A webhook's filters, decoded (stored as JSON text so floats and nesting survive DynamoDB)."""
+    raw: Any = record["filters"]
+    if raw == "{}":
+        return {}
+    return json.loads(raw) if isinstance(raw, str) else dict(raw)
+
+
 def delivery_record(item: dict[str, Any]) -> DeliveryRecord:
     """A stored delivery with every default filled in."""
     record = {"attempts": [], "attempt_count": 0, **item}

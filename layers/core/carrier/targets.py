@@ -10,9 +10,8 @@ from typing import TYPE_CHECKING, Any
 
 from carrier.catalog import matches
 from carrier.formats import Event
-from carrier.models.webhooks import filters_of
 from carrier.outcomes import Outcome
-from carrier.records import AttemptRecord, WebhookRecord, WebhookStatus
+from carrier.records import AttemptRecord, WebhookRecord, WebhookStatus, filters_of
 
 if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
     from carrier.transport import HttpResult

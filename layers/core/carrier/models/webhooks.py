@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import json
 from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
 from carrier.models.catalog import document_patterns
 from carrier.models.common import MASK, FilterValue, PayloadFormat, SignatureScheme, Strict
-from carrier.records import WebhookRecord
+from carrier.records import WebhookRecord, filters_of
 from carrier.schemes import DEFAULT_SCHEME, SCHEMES
 from carrier.validators import FIELD_CHECKS, check_secret, check_signature_header
 
@@ -177,13 +176,6 @@ class Webhook(BaseModel):
             created_at=record["created_at"],
             updated_at=record["updated_at"],
         )
-
-
-def filters_of(record: WebhookRecord) -> dict[str, Any]:
-    raw: Any = record["filters"]
-    if raw == "{}":
-        return {}
-    return json.loads(raw) if isinstance(raw, str) else dict(raw)
 
 
 class WebhookCreated(Webhook):
