@@ -4,9 +4,26 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
+
+from carrier import runtime
+from tests.fakes import RecordingScheduler
 from tests.support import FakeContext, load_handler
+
+
+@pytest.fixture
+def pipeline(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingScheduler]:
+    """Moto plus the dispatcher wired to a recording retry scheduler; loopback receivers allowed."""
+    monkeypatch.setenv("ALLOW_PRIVATE_TARGETS", "true")
+    monkeypatch.setenv("HTTP_TIMEOUT_SECONDS", "2")
+    runtime.reset()
+    scheduler = RecordingScheduler()
+    runtime.use_scheduler(scheduler)
+    yield scheduler
+    runtime.use_scheduler(None)
 
 
 def bus_event(

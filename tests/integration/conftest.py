@@ -2,26 +2,10 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-
-from carrier import runtime
-from tests.fakes import RecordingScheduler
+from tests.pipeline import pipeline as pipeline  # the fixture, shared with tests/security
 from tests.support import call_api
-
-
-@pytest.fixture
-def pipeline(aws: dict, monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingScheduler]:
-    """Moto plus the dispatcher wired to a recording retry scheduler; loopback receivers allowed."""
-    monkeypatch.setenv("ALLOW_PRIVATE_TARGETS", "true")
-    monkeypatch.setenv("HTTP_TIMEOUT_SECONDS", "2")
-    runtime.reset()
-    scheduler = RecordingScheduler()
-    runtime.use_scheduler(scheduler)
-    yield scheduler
-    runtime.use_scheduler(None)
 
 
 def create(url: str, tenant: str = "t1", **fields: Any) -> dict[str, Any]:

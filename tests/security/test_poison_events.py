@@ -12,27 +12,15 @@ from typing import Any
 
 import pytest
 
-from carrier import runtime
 from carrier.ingest import RejectedEvent, parse_bus_event
 from carrier.observability import logger
 from tests.fakes import RecordingScheduler
 from tests.pipeline import bus_event, dispatch
+from tests.pipeline import pipeline as pipeline  # the fixture, shared with tests/integration
 from tests.receiver import Receiver
 from tests.support import call_api
 
 SURROGATE = "\ud800"
-
-
-@pytest.fixture
-def pipeline(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[RecordingScheduler]:
-    """Moto, the dispatcher with a recording retry scheduler, loopback receivers allowed."""
-    monkeypatch.setenv("ALLOW_PRIVATE_TARGETS", "true")
-    monkeypatch.setenv("HTTP_TIMEOUT_SECONDS", "2")
-    runtime.reset()
-    scheduler = RecordingScheduler()
-    runtime.use_scheduler(scheduler)
-    yield scheduler
-    runtime.use_scheduler(None)
 
 
 POISON = {

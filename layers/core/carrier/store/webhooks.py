@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
@@ -65,28 +66,31 @@ class WebhookItems(Table):
             removed = {f"#r{i}": name for i, name in enumerate(remove)}
             names.update(removed)
             expression += " REMOVE " + ", ".join(removed)
-        try:
-            result = self.table.update_item(
+        return self._existing(
+            webhook_id,
+            lambda: self.table.update_item(
                 Key=keys.webhook(tenant_id, webhook_id),
                 UpdateExpression=expression,
                 ExpressionAttributeNames=names,
                 ExpressionAttributeValues=values,
                 ConditionExpression=Attr("pk").exists(),
                 ReturnValues="ALL_NEW",
-            )
-        except ClientError as exc:
-            if is_condition_failure(exc):
-                raise NotFound(f"webhook {webhook_id} not found", field="id") from exc
-            raise
-        return webhook_record(strip(result["Attributes"]))
+            ),
+        )
 
     def delete_webhook(self, tenant_id: str, webhook_id: str) -> WebhookRecord:
+        return self._existing(
+            webhook_id,
+            lambda: self.table.delete_item(
+                Key=keys.webhook(tenant_id, webhook_id), ConditionExpression=Attr("pk").exists(), ReturnValues="ALL_OLD"
+            ),
+        )
+
+    @staticmethod
+    def _existing(webhook_id: str, write: Callable[[], Any]) -> WebhookRecord:
+        """A write conditional on the webhook existing: its record after (or before) it, or NotFound."""
         try:
-            result = self.table.delete_item(
-                Key=keys.webhook(tenant_id, webhook_id),
-                ConditionExpression=Attr("pk").exists(),
-                ReturnValues="ALL_OLD",
-            )
+            result = write()
         except ClientError as exc:
             if is_condition_failure(exc):
                 raise NotFound(f"webhook {webhook_id} not found", field="id") from exc
