@@ -3,6 +3,7 @@ one broken webhook never blocks another). Each fault is injected, never assumed.
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -193,3 +194,22 @@ def test_the_delivery_detail_says_whether_carrier_or_the_receiver_failed() -> No
     engine.retries.attempt(execution_input(engine.scheduler.handoffs[0], LADDER))
     poison = DeliveryDetail.of(engine.store.get_delivery(TENANT, "wh_poison", poison_id))
     assert poison.failure is not None and (poison.failure.by, poison.failure.reason) == ("carrier", "event expired")
+
+
+def test_a_failure_to_prepare_never_shows_a_secret_it_read(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # Given a webhook with a custom header, and signing that fails with a message quoting the value it read
+    engine = Engine()
+    token = "rtk_9f8e7d6c5b4a3f2e1d0c"
+    engine.hook(headers={"Authorization": f"Bearer {token}"})
+
+    def leaky(scheme: str, request: Any) -> dict[str, str]:
+        raise ValueError(f"cannot sign for Bearer {token}")
+
+    monkeypatch.setattr("carrier.dispatch.sign", leaky)
+    # When the event is dispatched
+    engine.publish()
+    # Then neither the attempt, the webhook's last_error nor the log line shows the token
+    stored = json.dumps(engine.delivery()) + json.dumps(engine.webhook())
+    assert "could not prepare" in stored and token not in stored and token not in capsys.readouterr().out

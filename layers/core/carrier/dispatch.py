@@ -203,16 +203,18 @@ class Dispatcher:
         failure, stated in its error, and a retry along the ladder: it never fails the target's siblings."""
         now = self.clock.now()
         body = (bodies or BodyCache()).get(event, target.payload_format, attempt_number)
+        read: dict[str, Any] = {"keys": [], "custom": {}}  # what was read before a failure: masked all the same
         try:
-            keys, custom, headers = await self._request(event, target, body, now)
+            keys, custom, headers = await self._request(event, target, body, now, read)
         except Exception as exc:
             from carrier.transport import carrier_failure  # aiohttp is loaded by then: a transport exists
 
             result = carrier_failure(f"Carrier could not prepare the request: {type(exc).__name__}: {exc}")
-            keys, custom, headers, outcome = [], {}, base_headers(), Outcome(RETRY, None)
+            keys, custom, headers, outcome = read["keys"], read["custom"], base_headers(), Outcome(RETRY, None)
+            reason = excerpt(result.error, secret_values(keys, custom), ERROR_EXCERPT)
             logger.warning(
                 "attempt not sent: Carrier could not prepare it",
-                extra={"delivery_id": delivery_id, "webhook_id": target.key, "reason": result.error},
+                extra={"delivery_id": delivery_id, "webhook_id": target.key, "reason": reason},
             )
         else:
             result = await self.transport.post(target.url, body, headers)
@@ -234,13 +236,14 @@ class Dispatcher:
         return AttemptResult(delivery_id, event.id, outcome, result, without_nones(attempt))
 
     async def _request(
-        self, event: Event, target: Target, body: bytes, now: datetime
+        self, event: Event, target: Target, body: bytes, now: datetime, read: dict[str, Any]
     ) -> tuple[list[str], dict[str, str], dict[str, str]]:
-        """The signing keys, the custom headers and every header of this target's request."""
+        """The signing keys, the custom headers and every header of this target's request (`read` gets the keys
+        and custom headers as soon as they are known, so a later failure's text is masked too)."""
         cached = self.vault.peek(target.secret_name)
         document = cached if cached is not None else await self._io(self.vault.get, target.secret_name)
-        keys = active_keys(document, now)
-        custom = dict(document.get("headers") or {})
+        keys = read["keys"] = active_keys(document, now)
+        custom = read["custom"] = dict(document.get("headers") or {})
         signature = sign(
             target.scheme,
             SignInput(
