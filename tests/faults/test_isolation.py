@@ -1,0 +1,95 @@
+"""Issue items 3 and 8: one target's failure is its own. An AWS error on one delivery's writes, an unreadable
+secret, a key its scheme cannot use: that delivery's failed attempt (or its message coming back), never its
+siblings' problem."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from tests.faults.harness import Carrier, about
+from tests.faults.receiver import OK
+
+SEED_004: dict[str, Any] = {
+    "secret": "your-webhook-secret-123456",  # seed 004's custom secret: not whsec_ form
+    "signature": {"scheme": "hmac-sha256-hex"},
+}
+
+
+def test_3a_an_aws_error_on_one_targets_record_fails_the_message_after_its_siblings_are_recorded(
+    carrier: Carrier,
+) -> None:
+    # Given three webhooks on one event type, and the record of the first one's attempt failing once
+    hooks = [carrier.create_webhook(name) for name in ("a", "b", "c")]
+    message = carrier.publish()
+    broken = carrier.delivery_id(message.event_id, hooks[0])
+    carrier.injector.fail_next("dynamodb", "UpdateItem", when=about(f"DLV#{broken}", "attempts"))
+    # When the first receive ends
+    carrier.run_until(lambda: bool(carrier.queue.invocations) and carrier.queue.invocations[0].participant.ended)
+    # Then the siblings are delivered and recorded, and only the message comes back for the broken one
+    assert [carrier.delivery(message.event_id, h)["status"] for h in hooks[1:]] == ["delivered", "delivered"]  # type: ignore[index]
+    assert carrier.queue.invocations[0].outcome == "partial"
+    carrier.drain()
+    # And after the redelivery every delivery ended, the siblings never sent twice
+    assert [carrier.delivery(message.event_id, h)["status"] for h in hooks] == ["delivered"] * 3  # type: ignore[index]
+    assert [len(carrier.requests_of(message.event_id, h)) for h in hooks[1:]] == [1, 1]
+    assert carrier.receiver.duplicates().concurrent == []
+
+
+def test_3b_an_unreadable_secret_is_that_deliverys_failed_attempt_with_its_reason(carrier: Carrier) -> None:
+    # Given two webhooks, and Secrets Manager failing the first one's secret once
+    first, second = carrier.create_webhook("a"), carrier.create_webhook("b")
+    carrier.injector.fail_next(
+        "secretsmanager", "GetSecretValue", code="InternalServiceError", when=about(first.id), times=1
+    )
+    # When an event is dispatched
+    message = carrier.publish()
+    carrier.run_until(lambda: bool(carrier.queue.invocations) and carrier.queue.invocations[0].participant.ended)
+    # Then the first delivery has a failed attempt saying Carrier could not prepare it, on its ladder; the other is
+    # delivered; the message is done (nothing to come back for)
+    broken, healthy = carrier.delivery(message.event_id, first), carrier.delivery(message.event_id, second)
+    assert broken is not None and healthy is not None
+    assert healthy["status"] == "delivered" and broken["status"] == "retrying"
+    assert "could not prepare" in str(broken["attempts"][0].get("error")), broken["attempts"]
+    assert carrier.requests_of(message.event_id, first) == []
+    assert carrier.queue.invocations[0].outcome == "ok"
+    carrier.drain()
+    broken = carrier.delivery(message.event_id, first)
+    assert broken is not None and broken["status"] == "delivered"
+
+
+def test_8a_a_put_without_signature_cannot_poison_a_webhook(carrier: Carrier) -> None:
+    # Given seed 004's webhook (custom secret, hmac-sha256-hex)
+    hook = carrier.create_webhook("seed-004", **SEED_004)
+    # When it is PUT back as seed 004's docs do, without `signature` (the default scheme, standard-webhooks)
+    status, body = carrier.api(
+        "PUT", f"/v1/webhooks/{hook.id}", body={"url": hook.record["url"], "events": ["model.*"]}
+    )
+    # Then it is refused (422 naming signature), and it keeps delivering
+    assert status == 422 and body["field"] == "signature", body
+    message = carrier.publish()
+    carrier.drain()
+    delivery = carrier.delivery(message.event_id, hook)
+    assert delivery is not None and delivery["status"] == "delivered"
+
+
+def test_8b_a_poison_webhook_stored_before_the_fix_fails_only_its_own_deliveries(carrier: Carrier) -> None:
+    # Given a healthy webhook and one stored before PUT refused it: a custom secret under standard-webhooks
+    healthy = carrier.create_webhook("healthy")
+    poison = carrier.create_webhook("poison", **SEED_004)
+    carrier.store.update_webhook("t1", poison.id, {"signature": {"scheme": "standard-webhooks", "header": None}})
+    carrier.receiver.script = lambda request: OK
+    # When an event is dispatched
+    message = carrier.publish()
+    carrier.run_until(lambda: bool(carrier.queue.invocations) and carrier.queue.invocations[0].participant.ended)
+    # Then the healthy webhook is delivered in the first receive, and the message does not come back for the other
+    assert carrier.delivery(message.event_id, healthy)["status"] == "delivered"  # type: ignore[index]
+    assert carrier.queue.invocations[0].outcome == "ok" and message.receive_count == 1
+    # And the poison one has a failed attempt with a readable reason, in its log and its webhook's last_error
+    delivery = carrier.delivery(message.event_id, poison)
+    assert delivery is not None and delivery["status"] == "retrying"
+    reason = str(delivery["attempts"][0].get("error"))
+    assert "could not prepare" in reason and SEED_004["secret"] not in reason
+    assert carrier.webhook(poison)["last_error"]["message"] == reason
+    # And /test answers with the failure, not a 500
+    status, body = carrier.api("POST", f"/v1/webhooks/{poison.id}/test", body={"event_type": "model.trained"})
+    assert status < 500 and body["delivered"] is False, (status, body)

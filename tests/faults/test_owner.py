@@ -1,0 +1,124 @@
+"""Issue items 1 and 2, and the reconciler: every open delivery has an owner (its claim's invocation, the message
+that comes back, or its ladder execution), whatever fails between the claim, the hand-off and the record."""
+
+from __future__ import annotations
+
+from tests.faults.harness import Carrier, about
+from tests.faults.receiver import OK, hang, in_turn, status
+
+FIRST_FAILS = in_turn(status(500), OK)
+
+
+def test_1a_a_throttled_start_execution_leaves_the_claim_and_the_message_brings_it_back(carrier: Carrier) -> None:
+    # Given a receiver that fails the first request, and Step Functions throttling the first StartExecution
+    hook = carrier.create_webhook("a")
+    carrier.receiver.script = FIRST_FAILS
+    carrier.injector.fail_next("stepfunctions", "StartExecution", code="ThrottlingException")
+    # When the event is dispatched and everything runs its course
+    message = carrier.publish()
+    carrier.drain()
+    # Then the hand-off failed before the row left `pending`, the message came back, and the delivery ended
+    delivery = carrier.delivery(message.event_id, hook)
+    assert delivery is not None and delivery["status"] == "delivered", delivery
+    assert message.receive_count == 2 and not carrier.queue.dead
+    assert carrier.receiver.duplicates().concurrent == []
+
+
+def test_1b_a_failed_last_call_write_after_the_hand_off_brings_the_message_back_to_a_running_ladder(
+    carrier: Carrier,
+) -> None:
+    # Given the webhook's last_call write failing once, after the delivery's own record
+    hook = carrier.create_webhook("a")
+    carrier.receiver.script = FIRST_FAILS
+    carrier.injector.fail_next("dynamodb", "UpdateItem", when=about("TENANT#", "last_call"))
+    # When the event is dispatched
+    message = carrier.publish()
+    carrier.drain()
+    # Then the redelivery found the delivery on its ladder (restarting it is a no-op) and the ladder delivered it
+    delivery = carrier.delivery(message.event_id, hook)
+    assert delivery is not None and delivery["status"] == "delivered", delivery
+    assert list(carrier.ladder.started.values()) == [1]
+    assert len(carrier.requests_of(message.event_id, hook)) == 2
+    assert carrier.receiver.duplicates().concurrent == []
+
+
+def test_1c_a_dispatcher_killed_between_start_execution_and_its_record(carrier: Carrier) -> None:
+    # Given the dispatcher dying while it records the failed first attempt (its ladder already started)
+    hook = carrier.create_webhook("a")
+    carrier.receiver.script = FIRST_FAILS
+    carrier.injector.kill_at("dynamodb", "UpdateItem", when=about("DLV#", "attempts"))
+    # When the event is dispatched
+    message = carrier.publish()
+    carrier.drain()
+    # Then the message came back, and between the claim taken over and the ladder the delivery ended delivered
+    delivery = carrier.delivery(message.event_id, hook)
+    assert carrier.queue.invocations[0].outcome == "killed"
+    assert delivery is not None and delivery["status"] == "delivered", delivery
+    assert carrier.receiver.duplicates().concurrent == []
+
+
+def test_2a_a_failed_first_record_leaves_a_claim_the_redelivery_takes_over(carrier: Carrier) -> None:
+    # Given a receiver that accepts, and the record of that first attempt failing
+    hook = carrier.create_webhook("a")
+    carrier.injector.fail_next("dynamodb", "UpdateItem", when=about("DLV#", "attempts"))
+    # When the event is dispatched
+    message = carrier.publish()
+    carrier.drain()
+    # Then the claim stayed `pending` (0 attempts recorded) until the redelivery, 180 s later, found it stale and
+    # sent again: delivered, the receiver having seen it twice, one after the other (at least once)
+    delivery = carrier.delivery(message.event_id, hook)
+    assert delivery is not None and delivery["status"] == "delivered", delivery
+    requests = carrier.requests_of(message.event_id, hook)
+    assert len(requests) == 2 and (requests[1].start - requests[0].start).total_seconds() >= 150
+    duplicates = carrier.receiver.duplicates()
+    assert duplicates.concurrent == [] and len(duplicates.in_sequence) == 1
+
+
+def test_2b_a_duplicate_message_while_the_first_run_sends_comes_back_instead_of_sending(carrier: Carrier) -> None:
+    # Given the documented HttpTimeoutSeconds of 10 and a receiver taking 8 s
+    carrier.configure(HTTP_TIMEOUT_SECONDS="10")
+    hook = carrier.create_webhook("a")
+    carrier.receiver.script = in_turn(status(200, seconds=8))
+    # When a second copy of the event arrives 2 s after the first (EventBridge and SQS are at least once)
+    message = carrier.publish()
+    copy = carrier.queue.duplicate(message, delay=2)
+    carrier.drain()
+    # Then the copy found a live claim: it failed and came back, found the delivery ended, and was deleted
+    delivery = carrier.delivery(message.event_id, hook)
+    assert delivery is not None and delivery["status"] == "delivered", delivery
+    assert len(carrier.requests_of(message.event_id, hook)) == 1
+    assert copy.receive_count == 2 and message.receive_count == 1
+    assert carrier.receiver.duplicates().concurrent == []
+
+
+def test_2c_with_the_longest_timeout_a_duplicate_never_takes_over_a_live_claim(carrier: Carrier) -> None:
+    # Given HttpTimeoutSeconds at its maximum (60) and a receiver that hangs past it, then accepts
+    carrier.configure(HTTP_TIMEOUT_SECONDS="60")
+    hook = carrier.create_webhook("a")
+    carrier.receiver.script = in_turn(hang(accepts=False), OK)
+    # When a copy of the event arrives while the first run waits
+    message = carrier.publish()
+    carrier.queue.duplicate(message, delay=30)
+    carrier.drain()
+    # Then there were never two requests of the delivery at once, and it ended
+    delivery = carrier.delivery(message.event_id, hook)
+    assert delivery is not None and delivery["status"] == "delivered", delivery
+    assert carrier.receiver.duplicates().concurrent == []
+
+
+def test_a_claim_whose_hand_off_never_succeeds_is_repaired_by_the_reconciler(carrier: Carrier) -> None:
+    # Given Step Functions refusing the dispatcher's StartExecution for as long as the message lives, and a receiver
+    # failing each first attempt meanwhile
+    hook = carrier.create_webhook("a")
+    receives = carrier.queue.config.max_receive_count
+    carrier.receiver.script = in_turn(*[status(500)] * receives, OK)
+    message = carrier.publish()
+    first = carrier.delivery_id(message.event_id, hook)  # the dispatcher's hand-off is named by the delivery id
+    carrier.injector.fail_next("stepfunctions", "StartExecution", times=receives, when=lambda p: p["name"] == first)
+    # When the event is dispatched until its message goes to the DLQ
+    carrier.drain()
+    # Then the claim was left `pending` with nothing owning it; the reconciler handed it to the ladder
+    delivery = carrier.delivery(message.event_id, hook)
+    assert [m.id for m in carrier.queue.dead] == [message.id]
+    assert delivery is not None and delivery["status"] == "delivered", delivery
+    assert carrier.scheduled_runs > 0
