@@ -27,3 +27,28 @@ def resource(service: str) -> Any:
 def reset() -> None:
     client.cache_clear()
     resource.cache_clear()
+
+
+# AWS error codes worth another try a moment later (throttling, a service's own 5xx); anything else is final.
+TRANSIENT_CODES = frozenset(
+    {
+        "ThrottlingException",
+        "Throttling",
+        "ProvisionedThroughputExceededException",
+        "RequestLimitExceeded",
+        "TooManyRequestsException",
+        "InternalServerError",
+        "InternalServiceError",
+        "InternalFailure",
+        "ServiceUnavailable",
+    }
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """An AWS error that another try may not meet (its cause is looked at too: Powertools wraps Secrets Manager's)."""
+    for found in (error, error.__cause__, error.__context__):
+        response = getattr(found, "response", None)
+        if isinstance(response, dict) and response.get("Error", {}).get("Code") in TRANSIENT_CODES:
+            return True
+    return False

@@ -12,6 +12,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from carrier import aws
 from carrier.claims import DEFER_SECONDS, LADDER_GRACE_SECONDS, Claims, overdue_at
 from carrier.clock import Clock, SystemClock, iso, parse_iso
 from carrier.formats import BodyCache, Event
@@ -338,10 +339,19 @@ class Dispatcher:
     # ---- helpers ------------------------------------------------------------------------------------
 
     async def _io(self, function: Callable[..., T], *args: Any) -> T:
-        """Run a store or vault call: in a thread when it blocks on the network, inline when it does not."""
-        if getattr(self.store, "blocking", True):
-            return await asyncio.to_thread(function, *args)
-        return function(*args)
+        """Run a store or vault call: in a thread when it blocks on the network, inline when it does not. A
+        transient AWS error (after botocore's own retries) is tried again twice, 0.1 s then 0.4 s later: every call
+        here is idempotent or conditional, and a whole message going round the queue for one throttle costs more."""
+        for pause in (0.1, 0.4, None):
+            try:
+                if getattr(self.store, "blocking", True):
+                    return await asyncio.to_thread(function, *args)
+                return function(*args)
+            except Exception as error:
+                if pause is None or not aws.is_transient(error):
+                    raise
+                await asyncio.sleep(pause)
+        raise AssertionError("unreachable")
 
     def _event_record(self, event: Event, now: Any) -> EventRecord:
         return event_record(event, self.claims.expiry(now))
