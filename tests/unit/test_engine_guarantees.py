@@ -15,7 +15,7 @@ from carrier.retries import ENDED
 from carrier.scheduling import execution_input
 from carrier.targets import ClaimHeld, TargetsUnsettled
 from tests.fakes import FakeTransport, answer, failure
-from tests.unit.engine import LADDER, TENANT, URL, Engine, settings
+from tests.unit.engine import LADDER, TENANT, URL, Engine, event, settings
 
 
 class Throttled(Exception):
@@ -213,3 +213,29 @@ def test_a_failure_to_prepare_never_shows_a_secret_it_read(
     # Then neither the attempt, the webhook's last_error nor the log line shows the token
     stored = json.dumps(engine.delivery()) + json.dumps(engine.webhook())
     assert "could not prepare" in stored and token not in stored and token not in capsys.readouterr().out
+
+
+def test_a_transient_aws_error_is_tried_again_before_the_message_goes_round_the_queue() -> None:
+    from botocore.exceptions import ClientError
+
+    # Given DynamoDB throttling the event's put twice (after botocore's own retries), and a final error once
+    engine = Engine()
+    engine.hook()
+    calls = {"n": 0}
+    put_event = engine.store.put_event
+
+    def throttled(record: Any) -> bool:
+        calls["n"] += 1
+        if calls["n"] <= 2:
+            raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "PutItem")
+        return put_event(record)
+
+    engine.store.put_event = throttled  # type: ignore[method-assign]
+    # When the event is dispatched, Then it is delivered in this invocation (no message sent round the queue)
+    assert engine.publish().outcomes == {"delivered": 1} and calls["n"] == 3
+    # But an error that is not transient is not tried again
+    engine.store.put_event = lambda record: (_ for _ in ()).throw(  # type: ignore[method-assign]
+        ClientError({"Error": {"Code": "ValidationException", "Message": "bad"}}, "PutItem")
+    )
+    with pytest.raises(ClientError):
+        engine.publish(event("evt_2"))
