@@ -65,17 +65,19 @@ class Claims:
             record["target"] = "callback"
         return without_nones(record)
 
-    def skip(self, event: Event, disabled: list[Target], now: datetime) -> int:
-        """A `skipped` delivery for each disabled target, only when new (a redelivery adds nothing)."""
-        skipped = 0
+    def skip(self, event: Event, disabled: list[Target], now: datetime, report: DispatchReport) -> None:
+        """A `skipped` delivery for each disabled target, only when new (a redelivery adds nothing). One target's
+        failed write is that target's alone: it is kept in the report (the message comes back for it)."""
         for target in disabled:
             record: DeliveryRecord = {
                 **self.new(event, target, now),
                 "status": DeliveryStatus.skipped,
                 "skipped_reason": "the webhook was disabled",
             }
-            skipped += self.store.claim_delivery(record, stale_before="")
-        return skipped
+            try:
+                report.skipped_disabled += self.store.claim_delivery(record, stale_before="")
+            except Exception as error:
+                report.unsettled.append((target, error))
 
     def defer(self, event: Event, target: Target, delivery_id: str, report: DispatchReport) -> None:
         """Over the rate limit, or out of time: the first attempt goes to the ladder, a second later (never dropped,

@@ -79,7 +79,7 @@ class Dispatcher:
         """One Query: the tenant's webhooks, kept when active and matching type and filters. A matching disabled
         webhook gets a `skipped` delivery (no attempt), so the log shows the event and `recover` can send it."""
         found, disabled = matching(self.store.all_webhooks(event.tenant_id), event)
-        report.skipped_disabled += self.claims.skip(event, disabled, self.clock.now())
+        self.claims.skip(event, disabled, self.clock.now(), report)
         return found
 
     # ---- first attempts -----------------------------------------------------------------------------
@@ -111,6 +111,7 @@ class Dispatcher:
             *(self._first_attempt(event, t, bodies, report, retry, sending) for t in targets), return_exceptions=True
         )
         failures = [(t, r) for t, r in zip(targets, settled, strict=True) if isinstance(r, BaseException)]
+        failures += report.unsettled
         for result in settled:
             if isinstance(result, AttemptResult):
                 report.outcomes[result.outcome.name] += 1
@@ -184,8 +185,7 @@ class Dispatcher:
         """Take one of this second's slots of the webhook's rate limit (shared by every container)."""
         if not target.rate_limit or not target.webhook_id:
             return True
-        second = int(self.clock.now().timestamp())
-        return self.store.take_rate_slot(target.webhook_id, target.rate_limit, second)
+        return self.store.take_rate_slot(target.webhook_id, target.rate_limit, int(self.clock.now().timestamp()))
 
     # ---- one attempt (any trigger) ------------------------------------------------------------------
 

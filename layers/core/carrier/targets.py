@@ -83,6 +83,7 @@ class DispatchReport:
     deferred: int = 0
     rescheduled: int = 0  # refused claims of `retrying` deliveries whose ladder was started again
     failed_targets: int = 0  # targets whose handling failed inside Carrier (their message is retried)
+    unsettled: list[tuple[Target, BaseException]] = field(default_factory=list)  # failed outside a send
 
 
 def matches_filters(filters: dict[str, Any], data: dict[str, Any]) -> bool:
