@@ -101,7 +101,7 @@ def carrier(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Ca
             queue = EventsQueue(world, queue_config, deployment.function_dir(queue_config.function))
             harness = Carrier(world, injector, queue, ladder, receiver, deployment.schedules(), env["TABLE_NAME"])
             yield harness
-            unfired = [f for f in injector.targeted if f.times > 0]
+            unfired = [f for f in injector.targeted if f.fired == 0]
             assert not unfired, f"targeted faults that never fired (the scenario missed its point): {unfired}"
         finally:
             world.shutdown()

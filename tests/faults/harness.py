@@ -47,6 +47,13 @@ def _answer(response: dict[str, Any]) -> tuple[int, Any]:
     return response["statusCode"], (json.loads(text) if text else None)
 
 
+def both(*predicates: Predicate) -> Predicate:
+    return lambda params: all(p(params) for p in predicates)
+
+
+ALWAYS = 10**9  # `times` for a fault that lasts as long as its predicate holds (an outage, not a blip)
+
+
 @dataclass
 class Webhook:
     id: str
@@ -175,6 +182,11 @@ class Carrier:
         self.world.after(schedule.seconds, tick)
 
     # ---- reading the outcome (harness calls) --------------------------------------------------------------
+
+    def made_by(self, name: str) -> Predicate:
+        """Calls made by the participant called `name` (`dispatcher#1`: the first receive's invocation): a fault
+        that lasts through the engine's own in-process retries, for as long as that participant runs."""
+        return lambda params: self.world.current is not None and self.world.current.name == name
 
     def run_until(self, condition: Callable[[], bool], horizon: timedelta = timedelta(days=3)) -> None:
         """Run until `condition()` holds (checked after every timer) or the horizon."""

@@ -14,6 +14,7 @@ from typing import Any
 from tests.faults.harness import Carrier, Webhook
 
 ENDED = ("delivered", "failed", "exhausted", "skipped")
+SENDERS = {"dispatcher": "sent by a first attempt", "sfn": "sent by a ladder step"}
 OPEN = ("pending", "retrying")
 
 
@@ -103,11 +104,11 @@ def close(carrier: Carrier, event_ids: list[str], webhooks: list[Webhook]) -> Le
     for request in duplicates.in_sequence:
         earlier = [r for r in carrier.receiver.of(request.path, request.delivery) if r.n < request.n]
         accepted = next(r for r in earlier if r.answer is not None and r.answer.accepts)
-        kind = (
-            "a 2xx answered too late (Carrier saw a timeout)"
-            if accepted.answer and accepted.answer.kind == "timeout"
-            else "a 2xx Carrier received"
-        )
+        if accepted.answer is not None and accepted.answer.kind == "timeout":
+            kind = "a 2xx answered too late (Carrier saw a timeout)"
+        else:
+            sender = accepted.sender.name.split("#")[0].split(":")[0] if accepted.sender is not None else "?"
+            kind = f"a 2xx Carrier received ({SENDERS.get(sender, sender)})"
         ledger.in_sequence_after[kind] += 1
     ledger.requests = len(carrier.receiver.requests)
     for (service, _, code), n in carrier.injector.counts.items():

@@ -143,8 +143,10 @@ class ReceiverTransport:
             answer = self.receiver.script(request)
             request.answer = answer
             waited = min(answer.seconds, self.timeout)
-            await world.async_sleep(waited)
-            request.end = world.now()
+            try:
+                await world.async_sleep(waited)
+            finally:  # answered, or the sender gave up (its task cancelled): the exchange ends now
+                request.end = world.now()
             result = HttpResult(elapsed_ms=round(waited * 1000))
             if answer.seconds >= self.timeout:
                 result.error_kind, result.error = "timeout", f"no complete answer within {self.timeout:g} s"

@@ -6,9 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.faults.harness import Carrier, about
+from tests.faults.harness import ALWAYS, Carrier, about, both
 from tests.faults.receiver import OK
 
+FIRST = "dispatcher#1"  # the invocation of the first receive
 SEED_004: dict[str, Any] = {
     "secret": "your-webhook-secret-123456",  # seed 004's custom secret: not whsec_ form
     "signature": {"scheme": "hmac-sha256-hex"},
@@ -18,11 +19,14 @@ SEED_004: dict[str, Any] = {
 def test_3a_an_aws_error_on_one_targets_record_fails_the_message_after_its_siblings_are_recorded(
     carrier: Carrier,
 ) -> None:
-    # Given three webhooks on one event type, and the record of the first one's attempt failing once
+    # Given three webhooks on one event type, and the record of the first one's attempt failing all through the
+    # first receive (the engine's own retries included)
     hooks = [carrier.create_webhook(name) for name in ("a", "b", "c")]
     message = carrier.publish()
     broken = carrier.delivery_id(message.event_id, hooks[0])
-    carrier.injector.fail_next("dynamodb", "UpdateItem", when=about(f"DLV#{broken}", "attempts"))
+    carrier.injector.fail_next(
+        "dynamodb", "UpdateItem", times=ALWAYS, when=both(carrier.made_by(FIRST), about(f"DLV#{broken}", "attempts"))
+    )
     # When the first receive ends
     carrier.run_until(lambda: bool(carrier.queue.invocations) and carrier.queue.invocations[0].participant.ended)
     # Then the siblings are delivered and recorded, and only the message comes back for the broken one
@@ -36,10 +40,14 @@ def test_3a_an_aws_error_on_one_targets_record_fails_the_message_after_its_sibli
 
 
 def test_3b_an_unreadable_secret_is_that_deliverys_failed_attempt_with_its_reason(carrier: Carrier) -> None:
-    # Given two webhooks, and Secrets Manager failing the first one's secret once
+    # Given two webhooks, and Secrets Manager failing the first one's secret all through the first receive
     first, second = carrier.create_webhook("a"), carrier.create_webhook("b")
     carrier.injector.fail_next(
-        "secretsmanager", "GetSecretValue", code="InternalServiceError", when=about(first.id), times=1
+        "secretsmanager",
+        "GetSecretValue",
+        code="InternalServiceError",
+        times=ALWAYS,
+        when=both(carrier.made_by(FIRST), about(first.id)),
     )
     # When an event is dispatched
     message = carrier.publish()
@@ -93,3 +101,20 @@ def test_8b_a_poison_webhook_stored_before_the_fix_fails_only_its_own_deliveries
     # And /test answers with the failure, not a 500
     status, body = carrier.api("POST", f"/v1/webhooks/{poison.id}/test", body={"event_type": "model.trained"})
     assert status < 500 and body["delivered"] is False, (status, body)
+
+
+def test_3c_a_throttled_skipped_row_write_is_that_targets_problem_alone(carrier: Carrier) -> None:
+    # Given a disabled webhook beside two active ones, and the disabled one's skipped-row write throttled all through
+    # the first receive
+    disabled, *active = (carrier.create_webhook(name) for name in ("off", "b", "c"))
+    assert carrier.api("POST", f"/v1/webhooks/{disabled.id}/disable")[0] == 200
+    message = carrier.publish()
+    skipped = carrier.delivery_id(message.event_id, disabled)
+    carrier.injector.fail_next(
+        "dynamodb", "PutItem", times=ALWAYS, when=both(carrier.made_by(FIRST), about(f"DLV#{skipped}"))
+    )
+    # When the first receive ends
+    carrier.run_until(lambda: bool(carrier.queue.invocations) and carrier.queue.invocations[0].participant.ended)
+    # Then the active webhooks were delivered in it, whatever happened to the disabled one's row
+    assert [carrier.delivery(message.event_id, h) is not None for h in active] == [True, True]
+    assert [len(carrier.requests_of(message.event_id, h)) for h in active] == [1, 1]

@@ -3,17 +3,24 @@ that comes back, or its ladder execution), whatever fails between the claim, the
 
 from __future__ import annotations
 
-from tests.faults.harness import Carrier, about
+import pytest
+
+from tests.faults.harness import ALWAYS, Carrier, about, both
 from tests.faults.receiver import OK, hang, in_turn, status
 
 FIRST_FAILS = in_turn(status(500), OK)
+FIRST = "dispatcher#1"  # the invocation of the first receive
+FAN_OUT = 250
 
 
 def test_1a_a_throttled_start_execution_leaves_the_claim_and_the_message_brings_it_back(carrier: Carrier) -> None:
-    # Given a receiver that fails the first request, and Step Functions throttling the first StartExecution
+    # Given a receiver that fails the first request, and Step Functions throttling StartExecution all through the
+    # first receive (the engine's own retries included)
     hook = carrier.create_webhook("a")
     carrier.receiver.script = FIRST_FAILS
-    carrier.injector.fail_next("stepfunctions", "StartExecution", code="ThrottlingException")
+    carrier.injector.fail_next(
+        "stepfunctions", "StartExecution", code="ThrottlingException", times=ALWAYS, when=carrier.made_by(FIRST)
+    )
     # When the event is dispatched and everything runs its course
     message = carrier.publish()
     carrier.drain()
@@ -27,10 +34,12 @@ def test_1a_a_throttled_start_execution_leaves_the_claim_and_the_message_brings_
 def test_1b_a_failed_last_call_write_after_the_hand_off_brings_the_message_back_to_a_running_ladder(
     carrier: Carrier,
 ) -> None:
-    # Given the webhook's last_call write failing once, after the delivery's own record
+    # Given the webhook's last_call write failing all through the first receive, after the delivery's own record
     hook = carrier.create_webhook("a")
     carrier.receiver.script = FIRST_FAILS
-    carrier.injector.fail_next("dynamodb", "UpdateItem", when=about("TENANT#", "last_call"))
+    carrier.injector.fail_next(
+        "dynamodb", "UpdateItem", times=ALWAYS, when=both(carrier.made_by(FIRST), about("TENANT#", "last_call"))
+    )
     # When the event is dispatched
     message = carrier.publish()
     carrier.drain()
@@ -42,7 +51,23 @@ def test_1b_a_failed_last_call_write_after_the_hand_off_brings_the_message_back_
     assert carrier.receiver.duplicates().concurrent == []
 
 
-def test_1c_a_dispatcher_killed_between_start_execution_and_its_record(carrier: Carrier) -> None:
+def test_1c_a_dispatcher_killed_at_the_hand_off(carrier: Carrier) -> None:
+    # Given the dispatcher dying while it starts the ladder of a failed first attempt
+    hook = carrier.create_webhook("a")
+    carrier.receiver.script = FIRST_FAILS
+    carrier.injector.kill_at("stepfunctions", "StartExecution")
+    # When the event is dispatched
+    message = carrier.publish()
+    carrier.drain()
+    # Then the delivery was still its claim's (never `retrying` without a ladder): the message came back, the claim
+    # was stale by then and taken over, and the delivery ended
+    delivery = carrier.delivery(message.event_id, hook)
+    assert carrier.queue.invocations[0].outcome == "killed"
+    assert delivery is not None and delivery["status"] == "delivered", delivery
+    assert carrier.receiver.duplicates().concurrent == []
+
+
+def test_1d_a_dispatcher_killed_after_the_hand_off_while_it_records(carrier: Carrier) -> None:
     # Given the dispatcher dying while it records the failed first attempt (its ladder already started)
     hook = carrier.create_webhook("a")
     carrier.receiver.script = FIRST_FAILS
@@ -57,10 +82,15 @@ def test_1c_a_dispatcher_killed_between_start_execution_and_its_record(carrier: 
     assert carrier.receiver.duplicates().concurrent == []
 
 
-def test_2a_a_failed_first_record_leaves_a_claim_the_redelivery_takes_over(carrier: Carrier) -> None:
-    # Given a receiver that accepts, and the record of that first attempt failing
+@pytest.mark.parametrize("http_timeout", ["30", "60"])
+def test_2a_a_failed_first_record_leaves_a_claim_the_redelivery_takes_over(carrier: Carrier, http_timeout: str) -> None:
+    # Given any allowed HttpTimeoutSeconds, a receiver that accepts, and the record of that first attempt failing
+    # (all through the first receive)
+    carrier.configure(HTTP_TIMEOUT_SECONDS=http_timeout)
     hook = carrier.create_webhook("a")
-    carrier.injector.fail_next("dynamodb", "UpdateItem", when=about("DLV#", "attempts"))
+    carrier.injector.fail_next(
+        "dynamodb", "UpdateItem", times=ALWAYS, when=both(carrier.made_by(FIRST), about("DLV#", "attempts"))
+    )
     # When the event is dispatched
     message = carrier.publish()
     carrier.drain()
@@ -91,19 +121,19 @@ def test_2b_a_duplicate_message_while_the_first_run_sends_comes_back_instead_of_
     assert carrier.receiver.duplicates().concurrent == []
 
 
-def test_2c_with_the_longest_timeout_a_duplicate_never_takes_over_a_live_claim(carrier: Carrier) -> None:
-    # Given HttpTimeoutSeconds at its maximum (60) and a receiver that hangs past it, then accepts
-    carrier.configure(HTTP_TIMEOUT_SECONDS="60")
-    hook = carrier.create_webhook("a")
-    carrier.receiver.script = in_turn(hang(accepts=False), OK)
-    # When a copy of the event arrives while the first run waits
+def test_2c_a_duplicate_never_takes_over_claims_a_live_invocation_still_has_to_send(carrier: Carrier) -> None:
+    # Given HttpTimeoutSeconds 10 (the docs' advice) and a fan-out whose sends queue behind MAX_CONCURRENCY (250
+    # webhooks, 50 at a time, on a receiver that hangs): the last claims wait 40 s and more for their send
+    carrier.configure(HTTP_TIMEOUT_SECONDS="10")
+    hooks = [carrier.create_webhook(f"w{i:03d}") for i in range(FAN_OUT)]
+    carrier.receiver.script = lambda request: hang(accepts=False)
+    # When a copy of the event arrives 45 s after the first, while the first invocation still sends
     message = carrier.publish()
-    carrier.queue.duplicate(message, delay=30)
-    carrier.drain()
-    # Then there were never two requests of the delivery at once, and it ended
-    delivery = carrier.delivery(message.event_id, hook)
-    assert delivery is not None and delivery["status"] == "delivered", delivery
+    carrier.queue.duplicate(message, delay=45)
+    carrier.run_until(lambda: len(carrier.queue.invocations) >= 2 and carrier.queue.invocations[1].participant.ended)
+    # Then the copy took over no claim: no delivery was ever sent twice at once
     assert carrier.receiver.duplicates().concurrent == []
+    assert len(carrier.receiver.requests) == len(hooks)
 
 
 def test_a_claim_whose_hand_off_never_succeeds_is_repaired_by_the_reconciler(carrier: Carrier) -> None:
@@ -114,7 +144,7 @@ def test_a_claim_whose_hand_off_never_succeeds_is_repaired_by_the_reconciler(car
     carrier.receiver.script = in_turn(*[status(500)] * receives, OK)
     message = carrier.publish()
     first = carrier.delivery_id(message.event_id, hook)  # the dispatcher's hand-off is named by the delivery id
-    carrier.injector.fail_next("stepfunctions", "StartExecution", times=receives, when=lambda p: p["name"] == first)
+    carrier.injector.fail_next("stepfunctions", "StartExecution", times=ALWAYS, when=lambda p: p["name"] == first)
     # When the event is dispatched until its message goes to the DLQ
     carrier.drain()
     # Then the claim was left `pending` with nothing owning it; the reconciler handed it to the ladder

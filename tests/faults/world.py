@@ -10,7 +10,9 @@ interleaving happens at a wait, and a run is the same on every machine: no sleep
 Waiting for virtual time:
 - in blocking code (a Wait state, a retrier's interval, an AWS call made slow on purpose): `world.sleep(seconds)`;
 - in a coroutine (the receiver's answer time): `await world.async_sleep(seconds)`: the event loop, idle, parks
-  its participant in `VirtualSelector.select` until the coordinator resumes it at the timer.
+  its participant in `VirtualSelector.select` until the coordinator resumes it at the timer;
+- in Carrier's own coroutines (`asyncio.sleep`, `call_later`, timeouts): event loops run on the world's clock
+  (`VirtualEventLoop`), and an idle loop waits for its next timer in virtual time.
 
 A participant may be *killed* (`kill`, or its `deadline` reached while it waits): its thread is never resumed,
 as a Lambda frozen at its Timeout runs no `finally` and writes nothing more. `shutdown` unwinds the parked
@@ -22,6 +24,7 @@ from __future__ import annotations
 import asyncio
 import heapq
 import itertools
+import math
 import selectors
 import threading
 from collections.abc import Callable
@@ -62,6 +65,7 @@ class Participant:
 
 class World:
     def __init__(self, start: datetime = START) -> None:
+        self.epoch = start
         self._now = start
         self._timers: list[tuple[datetime, int, Callable[[], None]]] = []
         self._order = itertools.count()
@@ -178,25 +182,50 @@ class World:
         participant = self._running
         if participant is None:
             raise RuntimeError("sleep() outside a participant: the harness never sleeps")
-        participant.timers += 1
+        fired = [False]
 
         def wake() -> None:
-            participant.timers -= 1
+            fired[0] = True
             self._resume(participant)
 
         self.after(max(0.0, seconds), wake)
-        self.park()
+        while not fired[0]:  # only its own timer ends a sleep
+            self.park()
+
+    def wait(self, seconds: float) -> None:
+        """Park the current participant for at most `seconds`: its timer, or any other wake of it, ends the wait
+        (an idle event loop whose next timer falls due then, and whose other tasks may be woken earlier)."""
+        participant = self._running
+        if participant is None:
+            raise RuntimeError("wait() outside a participant")
+        pending = [True]
+
+        def wake() -> None:
+            if pending[0]:
+                pending[0] = False
+                self._resume(participant)
+
+        # the clock counts microseconds: a wait rounds up to the next one, so a loop's timer is due after it
+        self.after(max(1e-6, math.ceil(seconds * 1e6) / 1e6), wake)
+        try:
+            self.park()
+        finally:
+            pending[0] = False
 
     async def async_sleep(self, seconds: float) -> None:
-        """Await `seconds` of virtual time; the loop's other tasks run meanwhile."""
+        """Await `seconds` of virtual time; the loop's other tasks run meanwhile. Cancelled, it wakes nothing."""
         participant = self._running
         if participant is None:
             raise RuntimeError("async_sleep() outside a participant")
         loop = asyncio.get_running_loop()
         future: asyncio.Future[None] = loop.create_future()
         participant.timers += 1
+        pending = [True]  # until it fires or its awaiter is cancelled
 
         def wake() -> None:
+            if not pending[0]:
+                return
+            pending[0] = False
             participant.timers -= 1
             if participant.ended:
                 return
@@ -204,7 +233,12 @@ class World:
             self._resume(participant)
 
         self.after(max(0.0, seconds), wake)
-        await future
+        try:
+            await future
+        finally:
+            if pending[0]:  # cancelled before its time: forget the timer
+                pending[0] = False
+                participant.timers -= 1
 
     # ---- the coordinator ----------------------------------------------------------------------------------
 
@@ -263,12 +297,13 @@ def _settle(future: asyncio.Future[None]) -> None:
 
 
 class VirtualSelector(selectors.DefaultSelector):
-    """An event loop's selector that parks its participant when the loop is idle and waits on virtual timers.
+    """An event loop's selector that parks its participant when the loop is idle, in virtual time.
 
-    asyncio calls `select(timeout)` with 0 when callbacks are ready; otherwise the loop has nothing to do until
-    an fd is ready or a timer falls due. Then, if this participant waits on virtual timers, it parks: the
-    coordinator resumes it when one falls due, after writing to the loop's self-pipe (`call_soon_threadsafe`).
-    Without a virtual timer (a thread finishing real work), it waits for real, a short while at a time.
+    asyncio calls `select(timeout)` with 0 when callbacks are ready; otherwise the loop has nothing to do until an
+    fd is ready or its next timer falls due (`timeout`, in the loop's clock, which is the world's: see
+    `VirtualEventLoop`). Then the participant parks until that virtual time, or until a virtual timer it awaits
+    (`World.async_sleep`) wakes it earlier after writing to the loop's self-pipe (`call_soon_threadsafe`). With no
+    timer at all (a thread finishing real work, such as shutting down the loop's executor), it waits for real.
     """
 
     world: World | None = None  # set by the policy
@@ -279,14 +314,28 @@ class VirtualSelector(selectors.DefaultSelector):
             return ready
         world = self.world
         participant = world.current if world is not None else None
-        if world is not None and participant is not None and participant.timers > 0:
-            world.park()
-            return list(super().select(0))
+        if world is not None and participant is not None:
+            if timeout is not None:
+                world.wait(timeout)
+                return list(super().select(0))
+            if participant.timers > 0:
+                world.park()
+                return list(super().select(0))
         return list(super().select(10.0 if timeout is None else min(timeout, 10.0)))
 
 
+class VirtualEventLoop(asyncio.SelectorEventLoop):
+    """An event loop whose clock is the world's: `asyncio.sleep`, `call_later` and timeouts wait in virtual time."""
+
+    world: World
+
+    def time(self) -> float:
+        # seconds since the world began: small enough that asyncio's 1 ns clock resolution still counts
+        return (self.world.now() - self.world.epoch).total_seconds()
+
+
 class VirtualLoopPolicy(asyncio.DefaultEventLoopPolicy):
-    """Every new event loop (asyncio.run, Powertools' batch processor) selects through a `VirtualSelector`."""
+    """Every new event loop (asyncio.run, Powertools' batch processor) runs on the world's clock and selector."""
 
     def __init__(self, world: World) -> None:
         super().__init__()
@@ -295,4 +344,6 @@ class VirtualLoopPolicy(asyncio.DefaultEventLoopPolicy):
     def new_event_loop(self) -> asyncio.AbstractEventLoop:
         selector = VirtualSelector()
         selector.world = self.world
-        return asyncio.SelectorEventLoop(selector)
+        loop = VirtualEventLoop(selector)
+        loop.world = self.world
+        return loop
