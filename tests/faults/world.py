@@ -30,6 +30,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any
 
 from tests.fakes import START
@@ -272,12 +273,15 @@ class World:
             raise participant.error
         return participant.result
 
+    def _holds_baton_not(self, participant: Participant) -> bool:
+        return self._running is not participant
+
     def pending_timers(self) -> int:
         with self._cv:
             return len(self._timers)
 
     def shutdown(self) -> None:
-        """Unwind every parked participant (end of test): each gets `WorldShutdown` where it waits."""
+        """Unwind every parked participant (end of test): each gets `WorldShutdown` where it waits, one at a time."""
         self._stopping = True
         for participant in self.participants:
             if participant.thread is None or not participant.thread.is_alive():
@@ -285,7 +289,7 @@ class World:
             with self._cv:
                 self._running = participant
                 participant.go.set()
-            participant.thread.join(timeout=5)
+                self._cv.wait_for(partial(self._holds_baton_not, participant), timeout=2)
         with self._cv:
             self._running = None
             self._timers.clear()
