@@ -110,6 +110,12 @@ class EventsQueue:
         self._poll_at(at + timedelta(seconds=self.config.batching_window))
         return message
 
+    def redrive(self) -> list[Message]:
+        """Move the DLQ's messages back to the queue (`carrier dlq redrive`, StartMessageMoveTask)."""
+        moved = [self.send(m.body) for m in self.dead]
+        self.dead.clear()
+        return moved
+
     def duplicate(self, message: Message, delay: float = 0.0) -> Message:
         """Another copy of a message (a second delivery by EventBridge or SQS)."""
         return self.send(message.body, delay)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from tests.faults import deployment
 from tests.faults.harness import ALWAYS, Carrier, about, both
 from tests.faults.receiver import OK, hang, in_turn, status
 
@@ -152,3 +153,22 @@ def test_a_claim_whose_hand_off_never_succeeds_is_repaired_by_the_reconciler(car
     assert [m.id for m in carrier.queue.dead] == [message.id]
     assert delivery is not None and delivery["status"] == "delivered", delivery
     assert carrier.scheduled_runs > 0
+
+
+def test_an_event_whose_every_receive_fails_waits_in_the_dlq_and_a_redrive_delivers_it(carrier: Carrier) -> None:
+    # Given DynamoDB refusing the tenant's webhooks Query for as long as the message lives (15 minutes of outage)
+    hooks = [carrier.create_webhook(name) for name in ("a", "b")]
+    carrier.injector.fail_next("dynamodb", "Query", times=ALWAYS, when=about("TENANT#t1", "WH#"))
+    # When the event is dispatched
+    message = carrier.publish()
+    carrier.drain()
+    # Then no delivery exists (nothing but the message owns these pairs) and the message waits in the DLQ, whose
+    # depth template.yaml alarms on
+    assert [m.id for m in carrier.queue.dead] == [message.id]
+    assert [carrier.delivery(message.event_id, h) for h in hooks] == [None, None]
+    assert "DeadLetterQueueAlarm" in deployment.template()["Resources"]
+    # And once DynamoDB is back, the operator's redrive (carrier dlq redrive) delivers it
+    carrier.injector.clear()
+    carrier.queue.redrive()
+    carrier.drain()
+    assert [carrier.delivery(message.event_id, h)["status"] for h in hooks] == ["delivered"] * 2  # type: ignore[index]
