@@ -25,6 +25,7 @@ TEST_ENV = {
     "POWERTOOLS_METRICS_NAMESPACE": "CarrierTest",
     "POWERTOOLS_TRACE_DISABLED": "true",
     "POWERTOOLS_DEV": "false",
+    "CARRIER_PROFILE": "carrier",  # the default; tests of other profiles set theirs
 }
 
 

@@ -1,6 +1,6 @@
 """Management API: the wiring of one Powertools resolver. The parts live in `carrier_api` beside this file.
 
-Here: the resolver, its middleware, the OpenAPI document and Swagger UI, the exception handlers, one
+Here: the resolver, its middleware, the profile's spelling at the edge (`carrier_api.view`), the OpenAPI document and Swagger UI, the exception handlers, one
 `Router` per resource, and the Lambda handler. Routes parse and answer; `carrier.*` decides.
 """
 
@@ -21,7 +21,7 @@ from aws_lambda_powertools.utilities.typing import LambdaContext
 from carrier import __version__
 from carrier.errors import CarrierError
 from carrier.observability import observed
-from carrier_api import dashboard, http_errors, middleware
+from carrier_api import dashboard, http_errors, middleware, view
 from carrier_api.routes import callbacks, catalog, deliveries, events, webhooks
 
 
@@ -78,7 +78,7 @@ def openapi_document() -> Response[str]:
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
-        body=app.get_openapi_json_schema(**OPENAPI),
+        body=view.document(app.get_openapi_json_schema(**OPENAPI), app.current_event.raw_event),
     )
 
 
@@ -88,4 +88,4 @@ for resource in (webhooks, deliveries, events, callbacks, catalog):
 
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return app.resolve(event, context)
+    return view.answer(app.resolve(view.request(event), context), event)

@@ -54,6 +54,11 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         metavar="NAME=VALUE",
         help="template parameter override (repeatable; Stage=local and AllowPrivateTargets=true by default)",
     )
+    parser.add_argument(
+        "--profile",
+        default=os.environ.get("PROFILE") or "carrier",
+        help="the platform profile (profiles/<name>.yaml; env PROFILE; default carrier)",
+    )
     parser.add_argument("--poller-workers", type=int, default=1, help="concurrent batches per SQS event source")
     parser.add_argument(
         "--failure-visibility-timeout",
@@ -100,6 +105,7 @@ def banner(state: dict[str, Any], startup_seconds: float) -> str:
         [
             "",
             f"  Carrier local stack (started in {startup_seconds:.1f}s)",
+            f"  Profile   {state['profile']}   (profiles/{state['profile']}.yaml; PROFILE=<name> make local)",
             f"  API       {state['api_url']}",
             f"  Dashboard {state['api_url']}/dashboard   (paste the API key below)",
             f"  Docs      {state['api_url']}/docs",
@@ -141,10 +147,17 @@ def main(argv: Sequence[str] | None = None) -> int:
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
 
+    from carrier.profile import ProfileError, load
+
+    try:
+        load(args.profile)  # a typo stops here, with the file and the key named
+    except ProfileError as error:
+        print(f"carrier_local: {error}", file=sys.stderr)
+        return 1
     carrier = LocalCarrier(
         args.port,
         host=args.host,
-        parameters=_parameters(args.parameter),
+        parameters={"Profile": args.profile, **_parameters(args.parameter)},
         poller_workers=args.poller_workers,
         failure_visibility_timeout=args.failure_visibility_timeout,
         aws_port=args.aws_port,
@@ -162,7 +175,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         except (StackError, TemplateError) as error:
             print(f"carrier_local: the stack could not be created: {error}", file=sys.stderr)
             return 1
-        state = carrier.state(create_demo_key(DEMO_TENANT), DEMO_TENANT)
+        state = {**carrier.state(create_demo_key(DEMO_TENANT), DEMO_TENANT), "profile": args.profile}
         write_state(args.state_file, state)
         state_written = True
         print(banner(state, time.perf_counter() - started), flush=True)

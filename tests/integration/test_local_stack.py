@@ -118,7 +118,9 @@ def test_state_file(local: Running) -> None:
         "table_name",
         "events_queue_url",
         "pid",
+        "profile",
     }
+    assert state["profile"] == "carrier"  # no PROFILE: the default
     assert state["api_url"] == f"http://127.0.0.1:{local.port}"
     assert state["aws_endpoint_url"].startswith("http://127.0.0.1:")
     assert state["api_key"].startswith("ck_")

@@ -1,16 +1,15 @@
-"""The event-type catalog (one data file) and subscription patterns: exact names, `prefix.*` and `*`."""
+"""The event-type catalog (the active profile's) and subscription patterns: exact names, `prefix.*` and `*`."""
 
 from __future__ import annotations
 
 import json
-import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-DEFAULT_PATH = Path(__file__).parent / "data" / "event_types.json"
+from carrier import profile
 
 
 @dataclass(frozen=True)
@@ -58,7 +57,11 @@ def matches(patterns: Iterable[str], event_type: str) -> bool:
     return False
 
 
-@lru_cache(maxsize=1)
+@lru_cache(maxsize=16)
+def _catalog_of(profile_name: str) -> Catalog:
+    return Catalog(EventType(t.name, t.description, t.example) for t in profile.load(profile_name).event_types())
+
+
 def get_catalog() -> Catalog:
-    """The deployed catalog: CATALOG_PATH if set, else the packaged data file."""
-    return Catalog.from_file(Path(os.environ.get("CATALOG_PATH") or DEFAULT_PATH))
+    """The deployed catalog: the active profile's, with Carrier's own types (webhook.test) first."""
+    return _catalog_of(profile.active().name)

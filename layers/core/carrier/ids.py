@@ -7,6 +7,8 @@ import re
 import secrets
 import time
 
+from carrier import profile
+
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 
 
@@ -25,7 +27,8 @@ def sortable(prefix: str) -> str:
 
 
 def webhook_id() -> str:
-    return sortable("wh")
+    """`wh_...`, or the active profile's prefix (`whk_...` for seed 000)."""
+    return sortable(profile.active().webhooks.id_prefix)
 
 
 def event_id() -> str:
@@ -39,10 +42,13 @@ def delivery_id(tenant_id: str, event_id: str, target: str) -> str:
 
 
 ID_PATTERNS = {  # fullmatch: an id followed by a newline is no id
-    "webhook": re.compile(r"wh_[0-9a-z]{26}"),
+    "webhook": re.compile(r"([a-z]{1,8})_[0-9a-z]{26}"),  # wh_, or the profile's prefix (checked below)
     "delivery": re.compile(r"del_[0-9a-z]{26}"),
 }
 
 
 def is_valid(kind: str, value: str) -> bool:
-    return ID_PATTERNS[kind].fullmatch(value) is not None
+    match = ID_PATTERNS[kind].fullmatch(value)
+    if match is None:
+        return False
+    return kind != "webhook" or match.group(1) in ("wh", profile.active().webhooks.id_prefix)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
-from carrier import aws
+from carrier import aws, profile
 from carrier.settings import get_settings
 from carrier.store import Store
 from carrier.validators import TargetPolicy, use_target_policy
@@ -29,12 +29,15 @@ _scheduler_override: RetryScheduler | None = None
 
 
 def target_policy() -> TargetPolicy:
-    """The receiver URLs this deployment accepts (the template's AllowPrivateTargets / AllowHttpTargets)."""
+    """The receiver URLs this deployment accepts (the template's AllowPrivateTargets / AllowHttpTargets, and a
+    profile whose published contract takes http:// URLs; private addresses stay refused unless allowed)."""
     settings = get_settings()
-    return TargetPolicy(allow_private=settings.allow_private_targets, allow_http=settings.allow_http_targets)
+    allow_http = settings.allow_http_targets or profile.active().webhooks.allow_http
+    return TargetPolicy(allow_private=settings.allow_private_targets, allow_http=allow_http)
 
 
 use_target_policy(target_policy)  # the API models check URLs against the deployment's settings
+profile.active()  # a function starts only with a valid profile: an unknown or malformed one fails here, named
 
 
 @lru_cache(maxsize=1)
@@ -126,8 +129,8 @@ def publish_event(tenant_id: str, request: PublishRequest) -> PublishResult:
         tenant_id,
         request,
         bus_name=settings.event_bus_name,
-        allow_private=settings.allow_private_targets,
-        allow_http=settings.allow_http_targets,
+        allow_private=target_policy().allow_private,
+        allow_http=target_policy().allow_http,
         events_client=aws.client("events"),
     )
 
@@ -141,6 +144,12 @@ def retry_delivery(tenant_id: str, webhook_id: str, delivery_id: str) -> SendRes
     """Send a delivery again now, by hand: 404 unless the tenant owns both the webhook and the delivery."""
     delivery_service().get(tenant_id, webhook_id, delivery_id)
     return retry_service().manual(tenant_id, webhook_id, delivery_id)
+
+
+def retry_callback(tenant_id: str, delivery_id: str) -> SendResult:
+    """Send one of the tenant's per-job callback deliveries again now, by hand: 404 unless the tenant owns it."""
+    delivery_service().get_callback(tenant_id, delivery_id)
+    return retry_service().manual(tenant_id, None, delivery_id)
 
 
 def recover_deliveries(tenant_id: str, webhook_id: str, since: str) -> dict[str, Any]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from carrier import __version__
+from carrier import __version__, profile
 from carrier.schemes import SCHEMES, SignInput, standard_webhooks_key
 
 USER_AGENT = f"Carrier/{__version__}"
@@ -18,4 +18,5 @@ def sign(scheme: str, request: SignInput) -> dict[str, str]:
 
 
 def base_headers() -> dict[str, str]:
-    return {"Content-Type": "application/json", "User-Agent": USER_AGENT}
+    """Every request's headers: the profile's `delivery_headers`, then Content-Type and User-Agent (not overridable)."""
+    return {**profile.active().delivery_headers, "Content-Type": "application/json", "User-Agent": USER_AGENT}

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from carrier import profile
 from carrier.catalog import matches
 from carrier.formats import Event
 from carrier.outcomes import Outcome
@@ -100,16 +101,34 @@ def matches_filters(filters: dict[str, Any], data: dict[str, Any]) -> bool:
     return True
 
 
-def matching(webhooks: list[WebhookRecord], event: Event) -> tuple[list[Target], list[Target]]:
+def matching(
+    webhooks: list[WebhookRecord], event: Event, rule: str | None = None
+) -> tuple[list[Target], list[Target]]:
     """The targets of an event among a tenant's webhooks (subscribed to its type, its data passing their filters):
-    the active ones, and the disabled ones (their deliveries are `skipped`)."""
-    active: list[Target] = []
-    disabled: list[Target] = []
-    for record in webhooks:
-        if not matches(record["events"], event.type) or not matches_filters(filters_of(record), event.data):
-            continue
-        (active if record["status"] == WebhookStatus.active else disabled).append(Target.of_webhook(record))
+    the active ones, and the disabled ones (their deliveries are `skipped`). Under the `most-specific` rule (the
+    profile's `webhooks.matching`), a match whose filters another match's filters strictly extend is left out."""
+    found = [
+        record
+        for record in webhooks
+        if matches(record["events"], event.type) and matches_filters(filters_of(record), event.data)
+    ]
+    if (rule or profile.active().webhooks.matching) == "most-specific":
+        found = most_specific(found)
+    active = [Target.of_webhook(r) for r in found if r["status"] == WebhookStatus.active]
+    disabled = [Target.of_webhook(r) for r in found if r["status"] != WebhookStatus.active]
     return active, disabled
+
+
+def most_specific(records: list[WebhookRecord]) -> list[WebhookRecord]:
+    """Drop every webhook that another one overrides: V overrides W when V's filters hold all of W's, with the
+    same values, and more (seed 003: a batch's webhook {projectId, batchId} over its project's {projectId}).
+    Status does not count: a disabled batch webhook still overrides its project's (its deliveries are skipped)."""
+    filters = [filters_of(record) for record in records]
+
+    def overridden(mine: dict[str, Any]) -> bool:
+        return any(len(theirs) > len(mine) and all(theirs.get(k) == v for k, v in mine.items()) for theirs in filters)
+
+    return [record for record, mine in zip(records, filters, strict=True) if not overridden(mine)]
 
 
 class ClaimHeld(Exception):

@@ -93,8 +93,10 @@ class WebhookService:
         return WebhookCreated(**public.model_dump(), secret=secret)
 
     def replace(self, tenant_id: str, webhook_id: str, body: WebhookFields) -> Webhook:
-        """PUT: every settable field takes the body's value (absent ones their default)."""
-        changes = {field: getattr(body, field) for field in _SETTABLE}
+        """PUT: every settable field takes the body's value (absent ones their default), except the signature:
+        it belongs with the secret, which PUT never changes, so it is kept unless the body gives one."""
+        keep = set() if "signature" in body.model_fields_set else {"signature"}
+        changes = {field: getattr(body, field) for field in _SETTABLE if field not in keep}
         changes["headers"] = body.headers
         return self._apply(tenant_id, webhook_id, changes)
 

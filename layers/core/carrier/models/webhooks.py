@@ -6,28 +6,42 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, Field, ValidationInfo, field_validator, model_validator
 
+from carrier import profile
 from carrier.models.catalog import document_patterns
 from carrier.models.common import MASK, FilterValue, PayloadFormat, SignatureScheme, Strict
 from carrier.records import WebhookRecord, filters_of
-from carrier.schemes import DEFAULT_SCHEME, SCHEMES
+from carrier.schemes import SCHEMES
 from carrier.validators import FIELD_CHECKS, check_secret, check_signature_header
 
 MAX_EVENTS = 100
 
 
+def default_scheme() -> SignatureScheme:
+    """The profile's scheme (standard-webhooks for the `carrier` profile)."""
+    return SignatureScheme(profile.active().webhooks.signature.scheme)
+
+
+def default_header(scheme: str) -> str | None:
+    """The profile's signature header when the scheme is the profile's, else the scheme's own default."""
+    chosen = profile.active().webhooks.signature
+    return chosen.header if chosen.scheme == scheme and chosen.header else SCHEMES[scheme].default_header
+
+
 class Signature(Strict):
-    scheme: SignatureScheme = SignatureScheme(DEFAULT_SCHEME)
+    scheme: SignatureScheme = Field(
+        default_factory=default_scheme, description="Default: the deployment profile's (standard-webhooks)."
+    )
     header: str | None = Field(
         default=None,
-        description="Header carrying the signature (single-signature schemes only). "
-        "Defaults: X-Webhook-Signature for hmac-sha256-hex, X-Hub-Signature-256 otherwise.",
+        description="Header carrying the signature (single-signature schemes only). Defaults: the profile's, "
+        "else X-Webhook-Signature for hmac-sha256-hex, X-Hub-Signature-256 otherwise.",
     )
 
     @model_validator(mode="after")
     def _header_fits_scheme(self) -> Signature:
         default = SCHEMES[self.scheme].default_header
         if self.header is None:
-            self.header = default
+            self.header = default_header(self.scheme)
             return self
         if default is None:
             raise ValueError(f"signature.header cannot be set for {self.scheme} (its headers are fixed)")
@@ -63,8 +77,13 @@ class WebhookFields(Strict):
         default_factory=dict,
         description="Custom request headers (e.g. Authorization). Stored as secrets; shown masked.",
     )
-    payload_format: PayloadFormat = PayloadFormat("standard")
-    signature: Signature = Field(default_factory=Signature)
+    payload_format: PayloadFormat = Field(
+        default_factory=lambda: PayloadFormat(profile.active().webhooks.payload_format),
+        description="Default: the deployment profile's (standard).",
+    )
+    signature: Signature = Field(
+        default_factory=Signature, description="Default: the profile's. PUT keeps the webhook's when absent."
+    )
     rate_limit: int | None = Field(default=None, ge=1, le=10000, description="Deliveries per second at most.")
 
     @field_validator("url", "events", "description", "headers", "filters")
@@ -83,11 +102,12 @@ class WebhookCreate(WebhookFields):
     @field_validator("secret")
     @classmethod
     def _secret_fits_scheme(cls, value: str | None, info: ValidationInfo) -> str | None:
-        return secret_for_signature(value, info, DEFAULT_SCHEME)
+        return secret_for_signature(value, info, default_scheme())
 
 
 class WebhookReplace(WebhookFields):
-    """PUT: the whole webhook (the secret is changed by rotation only)."""
+    """PUT: the whole webhook; absent fields reset, but the secret and the signature (scheme and header) are kept
+    unless `signature` is given (the secret is changed by rotation only)."""
 
 
 class WebhookPatch(Strict):
