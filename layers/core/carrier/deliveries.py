@@ -48,14 +48,38 @@ class DeliveryService:
         event_type: str | None,
     ) -> DeliveryList:
         self.webhooks.get(tenant_id, webhook_id)  # 404 unless the tenant owns the webhook
+        return self._page(tenant_id, webhook_id, limit, cursor, status, event_type)
+
+    def get(self, tenant_id: str, webhook_id: str, delivery_id: str) -> DeliveryDetail:
+        self.webhooks.get(tenant_id, webhook_id)
+        return self._detail(tenant_id, webhook_id, delivery_id)
+
+    def list_callbacks(
+        self, tenant_id: str, limit: int, cursor: str | None, status: str | None, event_type: str | None
+    ) -> DeliveryList:
+        """The tenant's per-job callback deliveries (their own partition: no webhook to own), newest first."""
+        return self._page(tenant_id, None, limit, cursor, status, event_type)
+
+    def get_callback(self, tenant_id: str, delivery_id: str) -> DeliveryDetail:
+        """One of the tenant's callback deliveries: 404 for another tenant's, or for a webhook's delivery."""
+        return self._detail(tenant_id, None, delivery_id)
+
+    def _page(
+        self,
+        tenant_id: str,
+        webhook_id: str | None,
+        limit: int,
+        cursor: str | None,
+        status: str | None,
+        event_type: str | None,
+    ) -> DeliveryList:
         records, next_cursor = self.store.list_deliveries(tenant_id, webhook_id, limit, cursor, status, event_type)
         summaries = [delivery_summary(r) for r in records]
         return DeliveryList(
             deliveries=summaries, data=summaries, limit=limit, next_cursor=next_cursor, has_more=bool(next_cursor)
         )
 
-    def get(self, tenant_id: str, webhook_id: str, delivery_id: str) -> DeliveryDetail:
-        self.webhooks.get(tenant_id, webhook_id)
+    def _detail(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> DeliveryDetail:
         if not ids.is_valid("delivery", delivery_id):
             raise NotFound(f"delivery {delivery_id} not found", field="delivery_id")
         return delivery_detail(self.store.get_delivery(tenant_id, webhook_id, delivery_id))

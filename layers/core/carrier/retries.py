@@ -159,14 +159,15 @@ class RetryService:
 
     # ---- retries a tenant asks for ------------------------------------------------------------------
 
-    def manual(self, tenant_id: str, webhook_id: str, delivery_id: str, trigger: str = "manual") -> SendResult:
-        """Send a delivery again now, whatever its status; the result is recorded as `trigger`."""
+    def manual(self, tenant_id: str, webhook_id: str | None, delivery_id: str, trigger: str = "manual") -> SendResult:
+        """Send a delivery again now, whatever its status; the result is recorded as `trigger` (a per-job callback's
+        delivery has no webhook: `webhook_id` None)."""
         return self._run(
             lambda dispatcher: self._manual(dispatcher, tenant_id, webhook_id, delivery_id, trigger), interactive=True
         )
 
     async def _manual(
-        self, dispatcher: Dispatcher, tenant_id: str, webhook_id: str, delivery_id: str, trigger: str
+        self, dispatcher: Dispatcher, tenant_id: str, webhook_id: str | None, delivery_id: str, trigger: str
     ) -> SendResult:
         from carrier.deliveries import send_result
 
@@ -174,8 +175,7 @@ class RetryService:
         if isinstance(loaded, str):
             raise NotFound(loaded, field="delivery_id")
         delivery, target, event = loaded
-        webhook = self.store.get_webhook(tenant_id, webhook_id)
-        if webhook["status"] != WebhookStatus.active:
+        if webhook_id and self.store.get_webhook(tenant_id, webhook_id)["status"] != WebhookStatus.active:
             raise Conflict("the webhook is disabled: enable it before retrying", field="webhook_id")
         owner = self._lock(tenant_id, webhook_id, delivery_id)
         if owner is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from carrier.cli import callbacks
 from carrier.cli.commands import (
     cmd_deliveries_recover,
     cmd_deliveries_tail,
@@ -86,6 +87,8 @@ def build_parser() -> argparse.ArgumentParser:
         "--queue-url", help="the events queue (default: the local stack's, or $CARRIER_EVENTS_QUEUE_URL)"
     )
     redrive.set_defaults(func=cmd_dlq_redrive)
+
+    callbacks.add_parser(commands, common)
 
     from carrier.schemes import DEFAULT_SCHEME, SCHEMES
     from carrier.verify import DEFAULT_TOLERANCE

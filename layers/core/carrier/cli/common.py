@@ -53,6 +53,18 @@ class Target:
 
         return Store(self.table)
 
+    def vault(self) -> Any:
+        """The deployment's Secrets Manager names: $CARRIER_SECRET_PREFIX, or the template's `carrier/<Stage>/`
+        read off the table's name (`carrier-<Stage>`)."""
+        prefix = os.environ.get("CARRIER_SECRET_PREFIX") or self.state.get("secret_prefix")
+        if not prefix and self.table and self.table.startswith("carrier-"):
+            prefix = f"carrier/{self.table.removeprefix('carrier-')}/"
+        if not prefix:
+            raise CliError("no secret prefix: set CARRIER_SECRET_PREFIX (the stack's SECRET_PREFIX, carrier/<stage>/)")
+        from carrier.vault import Vault
+
+        return Vault(prefix, cache_seconds=0)
+
     def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         if not self.api_url or not self.api_key:
             raise CliError("no API: start `make local`, or set CARRIER_API_URL and CARRIER_API_KEY")

@@ -40,6 +40,7 @@ class DeliverySummary(BaseModel):
     attempts: int
     created_at: str
     next_attempt_at: str | None = None
+    url: str | None = Field(default=None, description="Per-job callbacks: the callback URL it was sent to.")
 
     @classmethod
     def of(cls, record: DeliveryRecord) -> DeliverySummary:
@@ -54,6 +55,7 @@ class DeliverySummary(BaseModel):
             attempts=record["attempt_count"],
             created_at=record["created_at"],
             next_attempt_at=record.get("next_attempt_at") if record["status"] == DeliveryStatus.retrying else None,
+            url=record.get("url"),
         )
 
 
@@ -68,8 +70,7 @@ class Failure(BaseModel):
 
 
 class DeliveryDetail(DeliverySummary):
-    webhook_id: str | None = None
-    url: str | None = None
+    webhook_id: str | None = Field(default=None, description="None for a per-job callback.")
     failure: Failure | None = Field(default=None, description="Set when the delivery ended failed or exhausted.")
     skipped_reason: str | None = Field(default=None, description="Set when the delivery was skipped.")
     attempt_log: list[Attempt] = Field(
@@ -82,7 +83,6 @@ class DeliveryDetail(DeliverySummary):
         return cls(
             **DeliverySummary.of(record).model_dump(),
             webhook_id=record.get("webhook_id"),
-            url=record.get("url"),
             failure=failure_of(record, ordered),
             skipped_reason=record.get("skipped_reason"),
             attempt_log=[Attempt.model_validate(a) for a in ordered],
