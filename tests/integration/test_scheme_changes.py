@@ -21,17 +21,25 @@ def create(**fields: Any) -> dict[str, Any]:
     return body
 
 
-def test_a_put_without_signature_cannot_turn_a_plain_secret_to_standard_webhooks(aws: dict) -> None:
+def test_a_put_without_signature_keeps_the_scheme_its_secret_was_made_for(aws: dict) -> None:
     # Given a webhook with seed 004's custom secret under hmac-sha256-hex
     created = create()
-    # When the tenant PUTs it back as seed 004's docs do (no `signature`: the default scheme)
+    # When the tenant PUTs it back as seed 004's docs do (no `signature`, no secret)
     replace = {k: v for k, v in SEED_004.items() if k not in ("secret", "signature")}
     status, body = call_api("PUT", f"/v1/webhooks/{created['id']}", body={**replace, "description": "replaced"})
-    # Then it is refused, naming signature, and nothing changed
+    # Then the rest is replaced and the signature (bound to the secret PUT never changes) is kept
+    assert status == 200 and body["description"] == "replaced", body
+    assert body["signature"] == created["signature"] and SEED_004["secret"] not in str(body)
+    # But a PUT that names a scheme the secret does not fit is refused, naming signature, and nothing changes
+    status, body = call_api(
+        "PUT",
+        f"/v1/webhooks/{created['id']}",
+        body={**replace, "description": "again", "signature": {"scheme": "standard-webhooks"}},
+    )
     assert status == 422 and body["field"] == "signature", body
     assert "standard-webhooks" in body["message"] and SEED_004["secret"] not in str(body)
     _, stored = call_api("GET", f"/v1/webhooks/{created['id']}")
-    assert stored["signature"]["scheme"] == "hmac-sha256-hex" and stored["description"] == ""
+    assert stored["signature"]["scheme"] == "hmac-sha256-hex" and stored["description"] == "replaced"
 
 
 def test_a_patch_to_a_scheme_the_secret_fits_is_accepted(aws: dict) -> None:

@@ -49,9 +49,18 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
     ("text", "named"),
     [
         ("name: x\ndescription: d\ncatalog: [{name: a.b}]\nwebhoks: {}\n", "key webhoks"),
-        ("name: x\ndescription: d\ncatalog: [{name: a.b}]\nwebhooks: {payload_format: clasic}\n", "webhooks.payload_format"),
-        ("name: x\ndescription: d\ncatalog: [{name: a.b}]\nwebhooks: {signature: {scheme: hmac}}\n", "webhooks.signature.scheme"),
-        ("name: x\ndescription: d\ncatalog: [{name: a.b}]\nanswers: {delivery_status: {done: success}}\n", "answers.delivery_status"),
+        (
+            "name: x\ndescription: d\ncatalog: [{name: a.b}]\nwebhooks: {payload_format: clasic}\n",
+            "webhooks.payload_format",
+        ),
+        (
+            "name: x\ndescription: d\ncatalog: [{name: a.b}]\nwebhooks: {signature: {scheme: hmac}}\n",
+            "webhooks.signature.scheme",
+        ),
+        (
+            "name: x\ndescription: d\ncatalog: [{name: a.b}]\nanswers: {delivery_status: {done: success}}\n",
+            "answers.delivery_status",
+        ),
         ("name: x\ndescription: d\ncatalog: [{name: A b}]\n", "catalog.0.name"),
         ("name: x\ndescription: d\ncatalog: []\n", "key catalog"),
         ("name: y\ndescription: d\ncatalog: [{name: a.b}]\n", "key name"),
@@ -65,7 +74,7 @@ def test_a_broken_profile_is_refused_with_the_file_and_the_key_named(tmp_path: P
 
 
 def test_an_unknown_profile_lists_the_known_ones() -> None:
-    with pytest.raises(ProfileError, match="unknown profile 'acme'.*aiplatform, carrier, isahit"):
+    with pytest.raises(ProfileError, match=r"unknown profile .acme.*aiplatform, carrier, isahit"):
         load("acme")
     with pytest.raises(ProfileError, match="not a name"):
         load("../carrier")
@@ -136,8 +145,11 @@ def test_the_most_specific_rule_lets_a_batch_webhook_override_its_projects() -> 
     every, _ = matching(hooks, event({"projectId": "p", "batchId": "b"}), "all")
     assert [t.webhook_id for t in every] == ["project", "batch", "all"]
     # a disabled batch webhook still overrides (its delivery is skipped, visibly), and equal filters never do
-    active, disabled = matching([project, webhook({"projectId": "p", "batchId": "b"}, "disabled", "b2")],
-                                event({"projectId": "p", "batchId": "b"}), "most-specific")
+    active, disabled = matching(
+        [project, webhook({"projectId": "p", "batchId": "b"}, "disabled", "b2")],  # type: ignore[list-item]
+        event({"projectId": "p", "batchId": "b"}),
+        "most-specific",
+    )
     assert (active, [t.webhook_id for t in disabled]) == ([], ["b2"])
     twins: list[Any] = [webhook({"projectId": "p"}, name="a"), webhook({"projectId": "p"}, name="b")]
     assert len(most_specific(twins)) == 2
@@ -168,7 +180,11 @@ def json_result(body: Any) -> dict[str, Any]:
 def test_isahit_requests_and_answers_are_spelled_its_way(use: Any) -> None:
     use("isahit")
     request = view.request(api_event({"url": "http://h/x", "header": "tok", "payloadFormat": "data"}))
-    assert json.loads(request["body"]) == {"url": "http://h/x", "headers": {"Authorization": "tok"}, "payload_format": "data"}
+    assert json.loads(request["body"]) == {
+        "url": "http://h/x",
+        "headers": {"Authorization": "tok"},
+        "payload_format": "data",
+    }
     stored = {
         "id": "wh_1",
         "filters": {"projectId": "p", "created_at": "kept"},
@@ -185,7 +201,7 @@ def test_isahit_requests_and_answers_are_spelled_its_way(use: Any) -> None:
     listed = json.loads(view.answer(json_result({"data": [stored], "has_more": False}), api_event())["body"])
     assert listed["data"][0]["lastCall"]["statusCode"] == 200 and listed["hasMore"] is False
     # the dashboard asks for Carrier's own names
-    assert "last_call" in json.loads(view.answer(json_result(stored), api_event(**{"Carrier-View": "carrier"}))["body"])
+    assert "last_call" in json.loads(view.answer(json_result(stored), api_event(None, None, **{"Carrier-View": "carrier"}))["body"])
 
 
 def test_aiplatform_says_success_and_lists_deliveries_once(use: Any) -> None:

@@ -66,7 +66,8 @@ def _request_body(body: dict[str, Any], rules: profile.Profile) -> dict[str, Any
     for field, header in rules.requests.header_aliases.items():
         if field in out:
             value = out.pop(field)
-            headers = out.get("headers") if isinstance(out.get("headers"), dict) else {}
+            given = out.get("headers")
+            headers: dict[str, Any] = given if isinstance(given, dict) else {}
             out["headers"] = {**headers, header: value}  # a non-string value is refused by the headers rule
     return out
 
@@ -108,7 +109,7 @@ def _answer(value: Any, rules: profile.Profile, key: str | None) -> Any:
             shown = answers.rename.get(item, item)
         elif name == "body" and key == "last_error" and answers.error_body_json and isinstance(item, str):
             shown = _json_or_text(item)
-        out[answers.rename.get(name, name)] = shown
+        out[answers.rename.get(str(name), str(name))] = shown
     headers = value.get("headers")
     if isinstance(headers, dict):
         for field, header in rules.requests.header_aliases.items():

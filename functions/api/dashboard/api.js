@@ -26,7 +26,9 @@ export async function api(method, path, { body, query } = {}) {
   for (const [name, value] of Object.entries(query || {})) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(name, value);
   }
-  const headers = { Authorization: `Bearer ${session.get() || ""}`, Accept: "application/json" };
+  // Carrier-View: the dashboard reads Carrier's own field names and statuses, whatever the deployment's profile
+  // makes the public API spell (a profile's renames are for the clients its published docs describe).
+  const headers = { Authorization: `Bearer ${session.get() || ""}`, Accept: "application/json", "Carrier-View": "carrier" };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   let response;
   try {
@@ -55,7 +57,12 @@ export function vocabularies() {
     (doc) => {
       const schemas = doc?.components?.schemas || {};
       const values = (name) => schemas[name]?.enum || [];
-      return { formats: values("PayloadFormat"), schemes: values("SignatureScheme"), statuses: values("DeliveryStatus") };
+      return {
+        formats: values("PayloadFormat"),
+        schemes: values("SignatureScheme"),
+        statuses: values("DeliveryStatus"),
+        profile: doc?.info?.["x-carrier-profile"] || "carrier",
+      };
     },
     (error) => {
       vocabulary = null; // try again on the next page

@@ -57,7 +57,9 @@ class SignatureDefault(_Strict):
 
     @model_validator(mode="after")
     def _header_fits(self) -> SignatureDefault:
-        if self.header is not None and (SCHEMES[self.scheme].default_header is None or not HEADER.fullmatch(self.header)):
+        if self.header is not None and (
+            SCHEMES[self.scheme].default_header is None or not HEADER.fullmatch(self.header)
+        ):
             raise ValueError(f"header {self.header!r} cannot be set for {self.scheme} (or is not a header name)")
         return self
 
@@ -100,7 +102,9 @@ class AnswerRules(_Strict):
     delivery_status: dict[str, str] = Field(default_factory=dict, description="Carrier's status -> the profile's.")
     list_alias: bool = Field(default=True, description="Lists also carry their items under `data`.")
     delivery_total: bool = Field(default=False, description="Delivery lists count every matching delivery (total).")
-    error_body_json: bool = Field(default=False, description="last_error.body is the receiver's JSON when it sent JSON.")
+    error_body_json: bool = Field(
+        default=False, description="last_error.body is the receiver's JSON when it sent JSON."
+    )
 
     @field_validator("delivery_status")
     @classmethod

@@ -101,9 +101,7 @@ def matches_filters(filters: dict[str, Any], data: dict[str, Any]) -> bool:
     return True
 
 
-def matching(
-    webhooks: list[WebhookRecord], event: Event, rule: str | None = None
-) -> tuple[list[Target], list[Target]]:
+def matching(webhooks: list[WebhookRecord], event: Event, rule: str | None = None) -> tuple[list[Target], list[Target]]:
     """The targets of an event among a tenant's webhooks (subscribed to its type, its data passing their filters):
     the active ones, and the disabled ones (their deliveries are `skipped`). Under the `most-specific` rule (the
     profile's `webhooks.matching`), a match whose filters another match's filters strictly extend is left out."""
