@@ -279,6 +279,12 @@ class MemoryStore:
         next_cursor = page[-1][0] if len(rows) > limit else None
         return [_delivery_copy(item) for _, item in page], next_cursor
 
+    def count_deliveries(
+        self, tenant_id: str, webhook_id: str | None, status: str | None = None, event_type: str | None = None
+    ) -> int:
+        rows, _ = self.list_deliveries(tenant_id, webhook_id, len(self.deliveries) + 1, None, status, event_type)
+        return len(rows)
+
     def acquire_delivery_lock(
         self, tenant_id: str, webhook_id: str | None, delivery_id: str, owner: str, until: str, now: str
     ) -> bool:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from carrier import ids
+from carrier import ids, profile
 from carrier.catalog import get_catalog
 from carrier.clock import Clock, SystemClock, iso
 from carrier.dispatch import Dispatcher
@@ -75,8 +75,16 @@ class DeliveryService:
     ) -> DeliveryList:
         records, next_cursor = self.store.list_deliveries(tenant_id, webhook_id, limit, cursor, status, event_type)
         summaries = [delivery_summary(r) for r in records]
+        total = None
+        if profile.active().answers.delivery_total:  # seed 004's {deliveries, total, limit}
+            total = self.store.count_deliveries(tenant_id, webhook_id, status, event_type)
         return DeliveryList(
-            deliveries=summaries, data=summaries, limit=limit, next_cursor=next_cursor, has_more=bool(next_cursor)
+            deliveries=summaries,
+            data=summaries,
+            total=total,
+            limit=limit,
+            next_cursor=next_cursor,
+            has_more=bool(next_cursor),
         )
 
     def _detail(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> DeliveryDetail:

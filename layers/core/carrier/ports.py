@@ -142,6 +142,10 @@ class EngineStore(DispatchStore, TenantSettingStore, Protocol):
         since: str | None = None,
     ) -> tuple[list[DeliveryRecord], str | None]: ...
 
+    def count_deliveries(
+        self, tenant_id: str, webhook_id: str | None, status: str | None = None, event_type: str | None = None
+    ) -> int: ...
+
     def overdue_deliveries(self, now: str, limit: int) -> list[dict[str, str]]:
         """Open deliveries past their `open_due`: `tenant_id`, `webhook_id` ("" for a callback), `delivery_id`."""
         ...

@@ -105,7 +105,10 @@ def failure_of(record: DeliveryRecord, attempts: list[Any]) -> Failure | None:
 
 class DeliveryList(BaseModel):
     deliveries: list[DeliverySummary]
-    data: list[DeliverySummary] = Field(description="Same as deliveries.")
+    data: list[DeliverySummary] = Field(description="Same as deliveries (left out by profiles without the alias).")
+    total: int | None = Field(
+        default=None, description="Every delivery passing the filters, when the profile publishes a total; else null."
+    )
     limit: int
     next_cursor: str | None = None
     has_more: bool

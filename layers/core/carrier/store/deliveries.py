@@ -175,24 +175,8 @@ class DeliveryItems(WebhookItems):
     ) -> tuple[list[DeliveryRecord], str | None]:
         """Newest first. Filters are applied page by page, so a page may hold fewer than `limit`."""
         pk = keys.delivery_pk(tenant_id, webhook_id)
-        key: Any = Key("pk").eq(pk)
-        if since:
-            key = key & Key("lsi1").gte(since)
-        kwargs: dict[str, Any] = {
-            "IndexName": "lsi1",
-            "KeyConditionExpression": key,
-            "ScanIndexForward": False,
-            "Limit": limit,
-        }
-        conditions = [Attr("tenant_id").eq(tenant_id)]
-        if status:
-            conditions.append(Attr("status").eq(status))
-        if event_type:
-            conditions.append(Attr("event_type").eq(event_type))
-        condition: Any = conditions[0]
-        for extra in conditions[1:]:
-            condition = condition & extra
-        kwargs["FilterExpression"] = condition
+        kwargs = self._log_query(tenant_id, pk, status, event_type, since)
+        kwargs.update(ScanIndexForward=False, Limit=limit)
         start = keys.decode_cursor(cursor, pk)
         if start:
             kwargs["ExclusiveStartKey"] = start
@@ -205,3 +189,36 @@ class DeliveryItems(WebhookItems):
                 return items[:limit], keys.encode_cursor(last) if last else None
             kwargs["ExclusiveStartKey"] = last
             kwargs["Limit"] = limit - len(items)
+
+    def count_deliveries(
+        self, tenant_id: str, webhook_id: str | None, status: str | None = None, event_type: str | None = None
+    ) -> int:
+        """How many deliveries of a webhook (or the tenant's callbacks) pass the filters: a COUNT query over the
+        log's index, page by page (read units, no items returned). Only profiles that publish a `total` ask."""
+        pk = keys.delivery_pk(tenant_id, webhook_id)
+        kwargs = {**self._log_query(tenant_id, pk, status, event_type, None), "Select": "COUNT"}
+        total = 0
+        while True:
+            page = self.table.query(**kwargs)
+            total += int(page.get("Count", 0))
+            if not page.get("LastEvaluatedKey"):
+                return total
+            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    @staticmethod
+    def _log_query(
+        tenant_id: str, pk: str, status: str | None, event_type: str | None, since: str | None
+    ) -> dict[str, Any]:
+        """The log's query on its index: the partition (from `since` on), and the filters."""
+        key: Any = Key("pk").eq(pk)
+        if since:
+            key = key & Key("lsi1").gte(since)
+        conditions = [Attr("tenant_id").eq(tenant_id)]
+        if status:
+            conditions.append(Attr("status").eq(status))
+        if event_type:
+            conditions.append(Attr("event_type").eq(event_type))
+        condition: Any = conditions[0]
+        for extra in conditions[1:]:
+            condition = condition & extra
+        return {"IndexName": "lsi1", "KeyConditionExpression": key, "FilterExpression": condition}
