@@ -162,8 +162,6 @@ def test_the_profiles_delivery_headers_go_on_every_request_but_not_over_carriers
     text = (ROOT / "profiles" / "tchek.yaml").read_text().replace("name: tchek", "name: custom")
     text += "delivery_headers: {X-Platform: acme, User-Agent: spoofed}\n"
     monkeypatch.setattr(profile, "PROFILES_DIR", write(tmp_path, "custom", text))
-    profile._cached.cache_clear()
-    monkeypatch.setattr(profile, "_cached", lambda name: load(name, tmp_path))
     use("custom")
     headers = base_headers()
     assert headers["X-Platform"] == "acme" and headers["User-Agent"].startswith("Carrier/")
@@ -201,7 +199,9 @@ def test_isahit_requests_and_answers_are_spelled_its_way(use: Any) -> None:
     listed = json.loads(view.answer(json_result({"data": [stored], "has_more": False}), api_event())["body"])
     assert listed["data"][0]["lastCall"]["statusCode"] == 200 and listed["hasMore"] is False
     # the dashboard asks for Carrier's own names
-    assert "last_call" in json.loads(view.answer(json_result(stored), api_event(None, None, **{"Carrier-View": "carrier"}))["body"])
+    assert "last_call" in json.loads(
+        view.answer(json_result(stored), api_event(None, None, **{"Carrier-View": "carrier"}))["body"]
+    )
 
 
 def test_aiplatform_says_success_and_lists_deliveries_once(use: Any) -> None:

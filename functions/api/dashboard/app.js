@@ -60,6 +60,8 @@ async function render(view) {
   const token = ++renders;
   try {
     VOCABULARY = await vocabularies();
+    const brand = document.querySelector(".brand");
+    if (brand) brand.title = `profile: ${VOCABULARY.profile}`; // the deployment's profile (profiles/<name>.yaml)
     const content = await view();
     if (token === renders) show(...content);
   } catch (error) {

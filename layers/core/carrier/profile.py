@@ -168,15 +168,16 @@ def builtin_types() -> tuple[EventTypeSpec, ...]:
 
 
 def available() -> list[str]:
-    return sorted(path.stem for path in PROFILES_DIR.glob("*.yaml"))
+    return sorted(path.stem for path in PROFILES_DIR.glob("*.yaml"))  # read when called (tests point it elsewhere)
 
 
 def _where(location: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in location) or "(top level)"
 
 
-def load(name: str, directory: Path = PROFILES_DIR) -> Profile:
+def load(name: str, directory: Path | None = None) -> Profile:
     """Read and check one profile; any problem is a ProfileError naming the file and the key."""
+    directory = directory or PROFILES_DIR
     if not NAME.fullmatch(name):
         raise ProfileError(f"profile name {name!r} is not a name (lower case letters, digits, -)")
     path = directory / f"{name}.yaml"
