@@ -10,7 +10,7 @@ export CHROMIUM ?= /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv browser local test unit integration e2e security faults dashboard pr lint build deploy bench clean
+.PHONY: venv browser node local test unit integration e2e security faults dashboard pr lint build deploy bench clean
 
 venv: $(STAMP)
 
@@ -31,8 +31,19 @@ browser:
 	  $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null \
 	  || { $(SUDO) apt-get update -q >/dev/null && $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium >/dev/null; }; }
 
+## make node: the Node receivers' packages (tests/conformance/node), installed from its package-lock.json with
+## `npm ci` when the lock file changed (node_modules/.package-lock.json is the stamp); without node they skip
+NODE_DIR := tests/conformance/node
+NODE_STAMP := $(NODE_DIR)/node_modules/.package-lock.json
+
+node: $(NODE_STAMP)
+
+$(NODE_STAMP): $(NODE_DIR)/package.json $(NODE_DIR)/package-lock.json
+	@command -v npm >/dev/null || { echo "no npm: the Node receiver tests need node and npm"; exit 0; }; \
+	  npm ci --no-audit --no-fund --prefix $(NODE_DIR) && touch $@
+
 ## make test: every level below, in one pytest run (what CI runs after `make lint`)
-test: $(STAMP) browser
+test: $(STAMP) browser node
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 ## One level at a time (tests/<level>/): unit (no AWS, seconds), integration (moto, real handlers),
@@ -40,6 +51,8 @@ test: $(STAMP) browser
 ## faults and the delivery ledger), dashboard (Chromium)
 unit integration e2e security faults: $(STAMP)
 	$(BIN)/python -m pytest tests/$@ $(PYTEST_ARGS)
+
+integration: node  # its Express seed receiver
 
 dashboard: $(STAMP) browser
 	$(BIN)/python -m pytest tests/$@ $(PYTEST_ARGS)

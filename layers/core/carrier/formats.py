@@ -1,11 +1,19 @@
-"""Payload formats: one table from format name to body builder. The body is encoded once and signed as sent."""
+"""Payload formats: one table from format name to body builder. The body is encoded once and signed as sent.
+
+Every body Carrier sends (deliveries and their retries, test sends, per-job callbacks: all go through `encode`) is
+canonical JSON in the form JavaScript writes it (`carrier.canonical`): `JSON.stringify(JSON.parse(body))` gives back
+the very bytes signed, so a receiver that verifies over `JSON.stringify(req.body)` (seed 004's Express one) agrees
+with one that verifies over the raw body. Numbers are written as JavaScript reads them (`8.0` -> `8`, integers
+beyond 2**53 rounded to a double), integer-like keys come first (ascending), as in any JavaScript object.
+"""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
+
+from carrier import canonical
 
 
 @dataclass(frozen=True)
@@ -55,7 +63,7 @@ STABLE_FORMATS = frozenset(name for name, row in FORMAT_ROWS.items() if not row.
 
 def encode(event: Event, payload_format: str, retry_count: int = 0) -> bytes:
     body = FORMATS[payload_format](event, retry_count)
-    return json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+    return canonical.encode(body)
 
 
 class BodyCache:
