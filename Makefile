@@ -10,7 +10,7 @@ export CHROMIUM ?= /usr/bin/chromium
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 export PATH := $(CURDIR)/$(BIN):$(PATH)
 
-.PHONY: venv browser node local test unit integration e2e security faults dashboard pr lint build deploy bench clean
+.PHONY: venv browser node local test unit integration e2e security faults conformance dashboard pr lint build deploy bench clean
 
 venv: $(STAMP)
 
@@ -48,11 +48,12 @@ test: $(STAMP) browser node
 
 ## One level at a time (tests/<level>/): unit (no AWS, seconds), integration (moto, real handlers),
 ## e2e (the local stack over HTTP), security (SSRF, hostile receivers and input, schemathesis), faults (injected AWS
-## faults and the delivery ledger), dashboard (Chromium)
-unit integration e2e security faults: $(STAMP)
+## faults and the delivery ledger), conformance (each seed doc's own code and curls on its profile), dashboard (Chromium)
+unit integration e2e security faults conformance: $(STAMP)
 	$(BIN)/python -m pytest tests/$@ $(PYTEST_ARGS)
 
 integration: node  # its Express seed receiver
+conformance: node  # the seed docs' Express receivers
 
 dashboard: $(STAMP) browser
 	$(BIN)/python -m pytest tests/$@ $(PYTEST_ARGS)

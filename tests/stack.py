@@ -11,7 +11,8 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -35,6 +36,7 @@ class Stack:
         self.state_file = state_file
         self.log = log
         self.url = state["api_url"]
+        self.profile: str = state.get("profile", "carrier")  # written by carrier_local (absent before profiles)
         self.session = requests.Session()
         self.session.headers["Authorization"] = f"Bearer {state['api_key']}"
 
@@ -60,12 +62,23 @@ class Stack:
         return self.log.read_text(errors="replace")
 
 
-@pytest.fixture(scope="session")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    folder = tmp_path_factory.mktemp("stack")
+@contextmanager
+def start_stack(
+    tmp_path_factory: pytest.TempPathFactory, profile: str | None = None, parameters: Sequence[str] = ()
+) -> Iterator[Stack]:
+    """`python -m carrier_local` in a subprocess on a free port until the block ends: with `PROFILE=<profile>`,
+    or with the default profile (a `PROFILE` in the caller's environment is not passed on), the ladder
+    time-scaled and `HttpTimeoutSeconds=2` (plus `parameters`, `NAME=VALUE`)."""
+    folder = tmp_path_factory.mktemp(f"stack-{profile}" if profile else "stack")
     state_file, log = folder / "local.json", folder / "stack.log"
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "TABLE_", "EVENT_BUS", "SECRET_PREFIX"))}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if not k.startswith(("AWS_", "TABLE_", "EVENT_BUS", "SECRET_PREFIX", "CARRIER_PROFILE")) and k != "PROFILE"
+    }
     env.update(CARRIER_TIME_SCALE=TIME_SCALE, PYTHONUNBUFFERED="1")
+    if profile:
+        env["PROFILE"] = profile
     command = [
         sys.executable,
         "-m",
@@ -76,6 +89,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         str(state_file),
         "-p",
         "HttpTimeoutSeconds=2",
+        *(arg for pair in parameters for arg in ("-p", pair)),
     ]
     with log.open("w") as out:
         process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT)
@@ -89,6 +103,13 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         finally:
             process.terminate()
             process.wait(timeout=30)
+
+
+@pytest.fixture(scope="session")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+    """The stack the e2e, dashboard and security suites share (the default profile)."""
+    with start_stack(tmp_path_factory) as started:
+        yield started
 
 
 class Tenant:
