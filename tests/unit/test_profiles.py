@@ -18,7 +18,11 @@ from carrier.signing import base_headers
 from carrier.targets import matching, most_specific
 from tests.support import ROOT, load_handler
 
-view = load_handler("api").view  # carrier_api.view, imported as Lambda imports it
+
+
+def view() -> Any:
+    """carrier_api.view, imported as Lambda imports it, inside a test (its env set), never at collection."""
+    return load_handler("api").view
 
 SHIPPED = ["aiplatform", "carrier", "isahit", "tchek", "techsolut", "unitary"]
 
@@ -177,7 +181,7 @@ def json_result(body: Any) -> dict[str, Any]:
 
 def test_isahit_requests_and_answers_are_spelled_its_way(use: Any) -> None:
     use("isahit")
-    request = view.request(api_event({"url": "http://h/x", "header": "tok", "payloadFormat": "data"}))
+    request = view().request(api_event({"url": "http://h/x", "header": "tok", "payloadFormat": "data"}))
     assert json.loads(request["body"]) == {
         "url": "http://h/x",
         "headers": {"Authorization": "tok"},
@@ -191,33 +195,33 @@ def test_isahit_requests_and_answers_are_spelled_its_way(use: Any) -> None:
         "last_error": {"status_code": 400, "message": "Bad Request", "body": '{"error": "bad"}', "date": "d"},
         "updated_at": "u",
     }
-    shown = json.loads(view.answer(json_result(stored), api_event())["body"])
+    shown = json.loads(view().answer(json_result(stored), api_event())["body"])
     assert shown["lastCall"] == {"statusCode": 200, "message": "OK", "date": "d"}
     assert shown["lastError"]["body"] == {"error": "bad"} and shown["updatedAt"] == "u"
     assert shown["filters"] == {"projectId": "p", "created_at": "kept"}  # user data is never renamed
     assert shown["header"] == "********"
-    listed = json.loads(view.answer(json_result({"data": [stored], "has_more": False}), api_event())["body"])
+    listed = json.loads(view().answer(json_result({"data": [stored], "has_more": False}), api_event())["body"])
     assert listed["data"][0]["lastCall"]["statusCode"] == 200 and listed["hasMore"] is False
     # the dashboard asks for Carrier's own names
     assert "last_call" in json.loads(
-        view.answer(json_result(stored), api_event(None, None, **{"Carrier-View": "carrier"}))["body"]
+        view().answer(json_result(stored), api_event(None, None, **{"Carrier-View": "carrier"}))["body"]
     )
 
 
 def test_aiplatform_says_success_and_lists_deliveries_once(use: Any) -> None:
     use("aiplatform")
     listing = {"deliveries": [{"status": "delivered"}], "data": [{"status": "delivered"}], "limit": 50, "total": 1}
-    shown = json.loads(view.answer(json_result(listing), api_event())["body"])
+    shown = json.loads(view().answer(json_result(listing), api_event())["body"])
     assert shown == {"deliveries": [{"status": "success"}], "limit": 50, "total": 1}
-    request = view.request(api_event(query={"status": "success", "limit": "50"}))
+    request = view().request(api_event(query={"status": "success", "limit": "50"}))
     assert request["queryStringParameters"] == {"status": "delivered", "limit": "50"}
-    webhook_answer = json.loads(view.answer(json_result({"status": "active"}), api_event())["body"])
+    webhook_answer = json.loads(view().answer(json_result({"status": "active"}), api_event())["body"])
     assert webhook_answer == {"status": "active"}
 
 
 def test_the_carrier_profile_changes_nothing(use: Any) -> None:
     use("carrier")
     event_in = api_event({"last_call": 1, "header": "x"}, query={"status": "delivered"})
-    assert view.request(event_in) is event_in
+    assert view().request(event_in) is event_in
     result = json_result({"data": [1], "deliveries": [1]})
-    assert view.answer(result, event_in) is result
+    assert view().answer(result, event_in) is result
