@@ -106,3 +106,31 @@ def test_a_poison_event_on_the_bus_is_rejected_and_its_batch_goes_on(
 def test_the_api_refuses_a_poison_event_naming_data(aws: dict[str, str], body: str) -> None:
     status, answer = call_api("POST", "/v1/events", raw_body=body)
     assert status == 422 and answer["field"] == "data", answer
+
+
+# Numbers JSON can write but no receiver can be sent exactly: 1e400 reads as an infinity, a 400-digit integer is
+# beyond a double (JavaScript reads it as Infinity, and the canonical body could not be written).
+POISON_NUMBERS = ["1e400", "-1e400", "1" + "0" * 400, "NaN", "Infinity"]
+
+
+@pytest.mark.parametrize("number", POISON_NUMBERS)
+def test_the_bus_envelope_reader_rejects_a_number_no_receiver_can_get(number: str) -> None:
+    text = json.dumps(bus_event("model.trained", {"metrics": {"loss": "X"}})).replace('"X"', number)
+    with pytest.raises(RejectedEvent, match=r"detail\.data\.metrics\.loss is a number JSON cannot carry"):
+        parse_bus_event(json.loads(text))
+
+
+@pytest.mark.parametrize("number", POISON_NUMBERS[:3])
+def test_the_api_refuses_a_number_no_receiver_can_get_naming_data(aws: dict[str, str], number: str) -> None:
+    status, answer = call_api("POST", "/v1/events", raw_body=f'{{"type": "model.trained", "data": {{"n": {number}}}}}')
+    assert status == 422 and answer["field"] == "data" and "data.n" in answer["message"], answer
+
+
+def test_a_poison_number_on_the_bus_is_rejected_and_its_batch_goes_on(pipeline: RecordingScheduler) -> None:
+    with Receiver() as receiver:
+        status, hook = call_api("POST", "/v1/webhooks", body={"url": receiver.url, "events": ["model.*"]})
+        assert status == 201, hook
+        poison = json.loads(json.dumps(bus_event("model.trained", {"model_id": "X"})).replace('"X"', "1e400"))
+        answer = dispatch(bus_event("model.trained", {"model_id": "before"}), poison)
+    assert answer == {"batchItemFailures": []}, "the poison event failed its batch (SQS would send it again)"
+    assert [json.loads(r.body)["data"]["model_id"] for r in receiver.requests] == ["before"]

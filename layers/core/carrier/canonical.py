@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import json
 import re
+import sys
 from collections.abc import Iterable
 from typing import Any
 
@@ -43,7 +44,25 @@ ESCAPED_NUL = "\\u0000"  # how json writes the placeholders' NUL (a control char
 NULS = re.compile("(?:" + re.escape(ESCAPED_NUL) + ")+")
 PLACEHOLDER = re.compile('"' + re.escape(ESCAPED_NUL) + '([0-9]+)"')
 
+MAX_DOUBLE_INT = int(sys.float_info.max)  # the largest integer a double holds; beyond it JS reads Infinity
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False)
+
+
+def unsendable_number_at(value: Any, path: str = "data") -> str | None:
+    """The dotted path of the first number JSON cannot carry to a receiver (NaN, an infinity, or an integer beyond a
+    double's range, which JavaScript reads as Infinity), or None. Publishing refuses such data up front."""
+    stack: list[tuple[str, Any]] = [(path, value)]
+    while stack:
+        where, item = stack.pop()
+        if isinstance(item, float) and (item != item or item in (float("inf"), float("-inf"))):
+            return where
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_DOUBLE_INT:
+            return where
+        if isinstance(item, dict):
+            stack.extend((f"{where}.{key}", inner) for key, inner in item.items())
+        elif isinstance(item, list | tuple):
+            stack.extend((f"{where}.{i}", inner) for i, inner in enumerate(item))
+    return None
 
 
 def js_number(x: float) -> str:

@@ -15,6 +15,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 
 from carrier import ids
+from carrier.canonical import unsendable_number_at
 from carrier.catalog import get_catalog
 from carrier.clock import Clock, SystemClock, iso
 from carrier.errors import InvalidInput, PayloadTooLarge
@@ -74,6 +75,11 @@ def detail_of(tenant_id: str, request: PublishRequest, event_id: str) -> dict[st
 def sized_detail(event_type: str, detail: dict[str, Any]) -> str:
     """The event's detail as the bus carries it (compact JSON), unless the event is over MAX_EVENT_BYTES: the one
     size rule of every body that carries event data (413 naming `data`)."""
+    unsendable = unsendable_number_at(detail.get("data"))
+    if unsendable is not None:
+        raise InvalidInput(
+            f"{unsendable} is a number JSON cannot carry (NaN, infinite, or beyond a double)", field="data"
+        )
     text = json.dumps(detail, separators=(",", ":"))
     size = len(text.encode()) + len(event_type.encode()) + len(SOURCE)
     if size > MAX_EVENT_BYTES:
@@ -121,6 +127,9 @@ def parse_bus_event(envelope: Any, clock: Clock | None = None) -> Event:
     data = detail.get("data", {})
     if not isinstance(data, dict):
         raise RejectedEvent("detail.data must be an object")
+    unsendable = unsendable_number_at(data, "detail.data")
+    if unsendable is not None:  # it could not be encoded for any receiver: refused here, never retried
+        raise RejectedEvent(f"{unsendable} is a number JSON cannot carry (NaN, infinite, or beyond a double)")
     event_id = detail.get("id") or (f"evt_{envelope['id']}" if envelope.get("id") else None)
     if not isinstance(event_id, str) or not EVENT_ID.fullmatch(event_id):
         raise RejectedEvent("the event has no usable id")
