@@ -73,7 +73,12 @@ class Target:
             self.api_url.rstrip("/") + path,
             data=data,
             method=method,
-            headers={"Authorization": f"Bearer {self.api_key}", "Content-Type": "application/json"},
+            # Carrier-View: the CLI reads Carrier's own field names, whatever the deployment's profile spells
+            headers={
+                "Authorization": f"Bearer {self.api_key}",
+                "Content-Type": "application/json",
+                "Carrier-View": "carrier",
+            },
         )
         try:
             with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310
