@@ -14,7 +14,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import pytest
 import requests
@@ -28,6 +28,22 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
+
+
+T = TypeVar("T")
+
+
+def wait_until(condition: Callable[[], T], what: str, timeout: float = 60, interval: float = 0.05) -> T:
+    """Poll `condition` until it returns something truthy; fail naming `what` at the deadline (no fixed sleeps:
+    the deadline only bounds a hang)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = condition()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(interval)
 
 
 class Stack:
@@ -49,14 +65,7 @@ class Stack:
         self, condition: Callable[[], Any], timeout: float = 60, what: str = "condition", interval: float = 0.05
     ) -> Any:
         """Poll until `condition()` is truthy (no fixed sleeps; the deadline only bounds a hang)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            value = condition()
-            if value:
-                return value
-            if time.monotonic() > deadline:
-                raise AssertionError(f"timed out waiting for {what}")
-            time.sleep(interval)
+        return wait_until(condition, what, timeout, interval)
 
     def logs(self) -> str:
         return self.log.read_text(errors="replace")

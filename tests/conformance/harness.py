@@ -20,7 +20,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,6 +30,7 @@ import pytest
 import requests
 
 from tests.stack import Stack, Tenant, free_port
+from tests.stack import wait_until as stack_wait_until
 
 HERE = Path(__file__).parent
 NODE = HERE / "node"
@@ -41,15 +41,8 @@ T = TypeVar("T")
 
 
 def wait_until(condition: Callable[[], T], what: str, timeout: float = DEADLINE) -> T:
-    """Poll `condition` until it returns something truthy; fail naming `what` at the deadline."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = condition()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.05)
+    """`tests.stack.wait_until` with the conformance deadline."""
+    return stack_wait_until(condition, what, timeout)
 
 
 # ---- doc files ---------------------------------------------------------------------------------------------------
