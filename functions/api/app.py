@@ -1,7 +1,8 @@
 """Management API: the wiring of one Powertools resolver. The parts live in `carrier_api` beside this file.
 
 Here: the resolver, its middleware, the profile's spelling at the edge (`carrier_api.view`), the OpenAPI
-document and Swagger UI, the exception handlers, one `Router` per resource, and the Lambda handler. Routes parse and answer; `carrier.*` decides.
+document and Swagger UI, the exception handlers, one `Router` per resource, and the Lambda handler. Routes parse
+and answer; `carrier.*` decides.
 """
 
 from __future__ import annotations

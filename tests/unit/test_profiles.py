@@ -19,7 +19,6 @@ from carrier.targets import matching, most_specific
 from tests.support import ROOT, load_handler
 
 
-
 def view() -> Any:
     """carrier_api.view, imported as Lambda imports it, inside a test (its env set), never at collection."""
     return load_handler("api").view
