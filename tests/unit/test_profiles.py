@@ -23,6 +23,7 @@ def view() -> Any:
     """carrier_api.view, imported as Lambda imports it, inside a test (its env set), never at collection."""
     return load_handler("api").view
 
+
 SHIPPED = ["aiplatform", "carrier", "isahit", "tchek", "techsolut", "unitary"]
 
 
