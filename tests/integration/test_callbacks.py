@@ -57,7 +57,7 @@ def test_callback_deliveries_are_listed_with_their_status_and_url(pipeline: Reco
     assert page["data"] == listed and page["has_more"] is False and page["limit"] == 50
     # the webhook's log holds its own delivery only, and the callbacks never show there
     [webhook_delivery] = deliveries(hook["id"])
-    assert webhook_delivery["event_id"] == "evt_cb_1" and webhook_delivery["url"] is None
+    assert webhook_delivery["event_id"] == "evt_cb_1" and webhook_delivery["url"] == receiver.url + "/hook"
     assert webhook_delivery["delivery_id"] not in {d["delivery_id"] for d in listed}
     # one delivery with its attempts
     status, found = call_api("GET", f"/v1/callbacks/deliveries/{listed[0]['delivery_id']}")

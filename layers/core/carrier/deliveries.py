@@ -47,12 +47,12 @@ class DeliveryService:
         status: str | None,
         event_type: str | None,
     ) -> DeliveryList:
-        self.webhooks.get(tenant_id, webhook_id)  # 404 unless the tenant owns the webhook
-        return self._page(tenant_id, webhook_id, limit, cursor, status, event_type)
+        hook = self.webhooks.get(tenant_id, webhook_id)  # 404 unless the tenant owns the webhook
+        return self._page(tenant_id, webhook_id, limit, cursor, status, event_type, hook["url"])
 
     def get(self, tenant_id: str, webhook_id: str, delivery_id: str) -> DeliveryDetail:
-        self.webhooks.get(tenant_id, webhook_id)
-        return self._detail(tenant_id, webhook_id, delivery_id)
+        hook = self.webhooks.get(tenant_id, webhook_id)
+        return self._detail(tenant_id, webhook_id, delivery_id, hook["url"])
 
     def list_callbacks(
         self, tenant_id: str, limit: int, cursor: str | None, status: str | None, event_type: str | None
@@ -72,9 +72,11 @@ class DeliveryService:
         cursor: str | None,
         status: str | None,
         event_type: str | None,
+        webhook_url: str | None = None,
     ) -> DeliveryList:
+        """One page of a log; `webhook_url` is where a delivery with no attempt yet goes (`delivery_url`)."""
         records, next_cursor = self.store.list_deliveries(tenant_id, webhook_id, limit, cursor, status, event_type)
-        summaries = [delivery_summary(r) for r in records]
+        summaries = [delivery_summary(r, webhook_url) for r in records]
         total = None
         if profile.active().answers.delivery_total:  # seed 004's {deliveries, total, limit}
             total = self.store.count_deliveries(tenant_id, webhook_id, status, event_type)
@@ -87,10 +89,12 @@ class DeliveryService:
             has_more=bool(next_cursor),
         )
 
-    def _detail(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> DeliveryDetail:
+    def _detail(
+        self, tenant_id: str, webhook_id: str | None, delivery_id: str, webhook_url: str | None = None
+    ) -> DeliveryDetail:
         if not ids.is_valid("delivery", delivery_id):
             raise NotFound(f"delivery {delivery_id} not found", field="delivery_id")
-        return delivery_detail(self.store.get_delivery(tenant_id, webhook_id, delivery_id))
+        return delivery_detail(self.store.get_delivery(tenant_id, webhook_id, delivery_id), webhook_url)
 
     def send_test(self, tenant_id: str, webhook_id: str, request: TestRequest) -> SendResult:
         """Send an example event to one webhook now (recorded in its log, never retried); its data obeys the size rule

@@ -10,21 +10,21 @@ import asyncio
 import time
 from collections.abc import Callable
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import Any, TypeVar
 
 from carrier import aws
-from carrier.claims import DEFER_SECONDS, LADDER_GRACE_SECONDS, Claims, overdue_at
-from carrier.clock import Clock, SystemClock, iso, parse_iso
+from carrier.claims import DEFER_SECONDS, Claims
+from carrier.clock import Clock, SystemClock, iso
 from carrier.formats import BodyCache, Event
-from carrier.lifecycle import Actor, sources
+from carrier.lifecycle import Actor
 from carrier.observability import count, logger
-from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify, status_phrase
+from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify
 from carrier.ports import DispatchStore, HttpTransport, RetryScheduler, SecretReader
+from carrier.recording import Recorder
 from carrier.records import (
     AttemptRecord,
     DeliveryStatus,
     EventRecord,
-    WebhookStatus,
     event_record,
     without_nones,
 )
@@ -42,9 +42,6 @@ from carrier.targets import (
     matching,
 )
 from carrier.vault import active_keys
-
-if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
-    pass
 
 T = TypeVar("T")
 
@@ -72,6 +69,7 @@ class Dispatcher:
         self.scheduler = scheduler
         self.clock = clock or SystemClock()
         self.claims = Claims(settings, store, scheduler, self.clock)
+        self.recorder = Recorder(store, self.clock)
 
     # ---- matching -----------------------------------------------------------------------------------
 
@@ -225,6 +223,7 @@ class Dispatcher:
             "n": attempt_number + 1,
             "at": iso(now),
             "trigger": trigger,
+            "url": target.url,
             "outcome": outcome.name,
             "status_code": result.status,
             "response_time_ms": result.elapsed_ms,
@@ -279,62 +278,8 @@ class Dispatcher:
         actor: Actor,
         leaving: tuple[DeliveryStatus, ...],
     ) -> bool:
-        """Store the attempt, the delivery's status and the webhook's last_call / last_error, only while the
-        delivery is still in a state `actor` may move it from (`leaving`, checked against the lifecycle table):
-        a stale writer is refused (False), never overwrites."""
-        now = iso(self.clock.now())
-        http = result.result
-        changes: dict[str, Any] = {
-            "status": status,
-            "timestamp": now,
-            "updated_at": now,
-            "response_time_ms": http.elapsed_ms,
-            "outcome": result.outcome.name,
-            **(extra or {}),
-        }
-        if http.status is not None:
-            changes["status_code"] = http.status
-        if status == DeliveryStatus.retrying:
-            due = parse_iso(changes["next_attempt_at"]) if changes.get("next_attempt_at") else self.clock.now()
-            changes["open_due"] = overdue_at(due, LADDER_GRACE_SECONDS)
-        # last_call / last_error show what the attempt record keeps: the same masked excerpts, never raw text
-        message = result.attempt.get("error") or status_phrase(http.status)
-        call = without_nones({"status_code": http.status, "message": message, "date": now})
-        webhook_changes: dict[str, Any] = {"last_call": call}
-        if result.outcome.name != DELIVERED:
-            webhook_changes["last_error"] = without_nones({**call, "body": result.attempt.get("response_body")})
-        if result.outcome.name == GONE:
-            webhook_changes.update(
-                status=WebhookStatus.disabled, disabled_reason="the receiver answered 410 Gone", disabled_at=now
-            )
-            count("WebhooksDisabled")
-        leaves = sources(status, actor, leaving)
-        if not self.store.record_attempt(
-            target.tenant_id, target.webhook_id, delivery_id, result.attempt, changes, webhook_changes, leaves
-        ):
-            logger.warning(
-                "stale write refused: the delivery moved on",
-                extra={"delivery_id": delivery_id, "to": status, "by": actor, "expected": list(leaves)},
-            )
-            count("StaleWritesRefused")
-            return False
-        logger.info(
-            "delivery attempt",
-            extra={
-                "tenant_id": target.tenant_id,
-                "webhook_id": target.webhook_id or "callback",
-                "delivery_id": delivery_id,
-                "event_id": result.event_id,
-                "attempt": result.attempt["n"],
-                "trigger": result.attempt["trigger"],
-                "outcome": result.outcome.name,
-                "status": status,
-                "status_code": http.status,
-                "response_time_ms": http.elapsed_ms,
-                "error_kind": http.error_kind,
-            },
-        )
-        return True
+        """Record one attempt (`recording.Recorder.record`): False when the delivery moved on (a stale writer)."""
+        return self.recorder.record(target, delivery_id, result, status, extra, actor=actor, leaving=leaving)
 
     # ---- helpers ------------------------------------------------------------------------------------
 

@@ -80,6 +80,7 @@ class AttemptRecord(TypedDict):
     n: int
     at: str
     trigger: str  # initial | retry | manual | test
+    url: NotRequired[str]  # where this attempt was sent (the webhook's url then, or the callback url)
     outcome: str
     status_code: NotRequired[int | None]
     response_time_ms: NotRequired[int | None]
@@ -95,7 +96,7 @@ class DeliveryRecord(TypedDict):
     delivery_id: str
     event_id: str
     event_type: str
-    url: NotRequired[str]  # per-job callbacks only (a webhook's deliveries go to its current url)
+    url: NotRequired[str]  # per-job callbacks only (a webhook's attempts each record the url they were sent to)
     target: NotRequired[str]  # "callback" for a per-job callback
     status: str  # a DeliveryStatus value
     created_at: str

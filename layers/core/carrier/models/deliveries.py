@@ -16,6 +16,7 @@ class Attempt(BaseModel):
     n: int
     at: str
     trigger: str = Field(description="initial | retry | manual | test")
+    url: str | None = Field(default=None, description="The URL this attempt was sent to.")
     outcome: str
     status_code: int | None = None
     response_time_ms: int | None = None
@@ -40,10 +41,14 @@ class DeliverySummary(BaseModel):
     attempts: int
     created_at: str
     next_attempt_at: str | None = None
-    url: str | None = Field(default=None, description="Per-job callbacks: the callback URL it was sent to.")
+    url: str | None = Field(
+        default=None,
+        description="The URL called: the callback URL, or the latest attempt's (a webhook's URL at that time); "
+        "the webhook's current URL while no attempt has been made.",
+    )
 
     @classmethod
-    def of(cls, record: DeliveryRecord) -> DeliverySummary:
+    def of(cls, record: DeliveryRecord, webhook_url: str | None = None) -> DeliverySummary:
         return cls(
             delivery_id=record["delivery_id"],
             event_id=record["event_id"],
@@ -55,8 +60,16 @@ class DeliverySummary(BaseModel):
             attempts=record["attempt_count"],
             created_at=record["created_at"],
             next_attempt_at=record.get("next_attempt_at") if record["status"] == DeliveryStatus.retrying else None,
-            url=record.get("url"),
+            url=delivery_url(record, webhook_url),
         )
+
+
+def delivery_url(record: DeliveryRecord, webhook_url: str | None) -> str | None:
+    """Where a delivery went: its callback URL, else its latest attempt's URL, else where it goes now."""
+    if record.get("url"):
+        return record.get("url")
+    latest = max(record.get("attempts") or [], key=lambda a: int(a["n"]), default=None)
+    return (latest.get("url") if latest else None) or webhook_url
 
 
 class Failure(BaseModel):
@@ -78,10 +91,10 @@ class DeliveryDetail(DeliverySummary):
     )
 
     @classmethod
-    def of(cls, record: DeliveryRecord) -> DeliveryDetail:
+    def of(cls, record: DeliveryRecord, webhook_url: str | None = None) -> DeliveryDetail:
         ordered = sorted(record["attempts"], key=lambda a: int(a["n"]))
         return cls(
-            **DeliverySummary.of(record).model_dump(),
+            **DeliverySummary.of(record, webhook_url).model_dump(),
             webhook_id=record.get("webhook_id"),
             failure=failure_of(record, ordered),
             skipped_reason=record.get("skipped_reason"),
@@ -114,12 +127,12 @@ class DeliveryList(BaseModel):
     has_more: bool
 
 
-def delivery_summary(record: DeliveryRecord) -> DeliverySummary:
-    return DeliverySummary.of(record)
+def delivery_summary(record: DeliveryRecord, webhook_url: str | None = None) -> DeliverySummary:
+    return DeliverySummary.of(record, webhook_url)
 
 
-def delivery_detail(record: DeliveryRecord) -> DeliveryDetail:
-    return DeliveryDetail.of(record)
+def delivery_detail(record: DeliveryRecord, webhook_url: str | None = None) -> DeliveryDetail:
+    return DeliveryDetail.of(record, webhook_url)
 
 
 class TestRequest(Strict):
