@@ -212,19 +212,19 @@ HOSTILE = [
         answer(b"HTTP/9.9 200 OK\r\nContent-Length: 0\r\n\r\n"),
         r"invalid HTTP response",
     ),
-    hostile("bare-close", "reads the request, closes without a byte", bare_close, r"Server ?Disconnected"),
+    hostile("bare-close", "reads the request, closes without a byte", bare_close, r"closed the connection without answering"),
     hostile(
         "close-at-once",
         "closes before reading the request",
         close_at_once,
-        r"Disconnected|reset|Broken|Can not write request",
+        r"closed the connection|reset|broken pipe",
     ),
-    hostile("reset", "reads the request, answers with a TCP reset", reset, r"Disconnected|reset|Connection"),
+    hostile("reset", "reads the request, answers with a TCP reset", reset, r"closed the connection|reset"),
     hostile(
         "short-body",
         "200 claiming 100 bytes, sends 10, closes",
         answer(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789"),
-        r"ClientPayloadError|Not enough data|payload",
+        r"answer was cut off",
         status=200,
     ),
 ]

@@ -98,3 +98,31 @@ def test_literal_and_internal_hosts_are_refused(host: str) -> None:
         result = post(Transport(allow_private=False, timeout=2), f"http://{host}:{port}/")
     assert result.error_kind == "blocked"
     assert receiver.requests == []
+
+
+def test_a_refused_connection_is_said_in_plain_words_never_as_aiohttp_text() -> None:
+    # Given a port nobody listens on
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    # When an attempt is sent there
+    result = post(Transport(allow_private=True, timeout=2), f"http://127.0.0.1:{port}/hook")
+    # Then the error names the host and the reason, with no exception class or Python repr in it
+    assert result.error_kind == "connection"
+    assert result.error == f"could not connect to 127.0.0.1:{port} (connection refused)"
+
+
+def test_a_receiver_that_closes_without_answering_is_said_in_plain_words() -> None:
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+
+    def close_after_reading() -> None:
+        conn, _ = listener.accept()
+        conn.recv(65536)
+        conn.close()
+
+    threading.Thread(target=close_after_reading, daemon=True).start()
+    result = post(Transport(allow_private=True, timeout=2), f"http://127.0.0.1:{listener.getsockname()[1]}/")
+    listener.close()
+    assert result.error == "the receiver closed the connection without answering"

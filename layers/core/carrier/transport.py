@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import ipaddress
+import os
 import socket
 import time
 from dataclasses import dataclass, field
@@ -144,11 +145,11 @@ class Transport:
             except aiohttp.ClientConnectorDNSError as exc:
                 result.error_kind, result.error = _dns_failure(exc)
             except (aiohttp.ClientSSLError, aiohttp.ServerFingerprintMismatch) as exc:
-                result.error_kind, result.error = "tls", f"TLS error: {exc}"
+                result.error_kind, result.error = "tls", f"TLS error: {_tls_reason(exc)}"
             except aiohttp.ClientResponseError as exc:
-                result.error_kind, result.error = "invalid_response", f"invalid HTTP response: {exc.message}"
+                result.error_kind, result.error = "invalid_response", f"invalid HTTP response: {_first_line(exc)}"
             except (aiohttp.ClientError, OSError, ValueError) as exc:
-                result.error_kind, result.error = "connection", f"{type(exc).__name__}: {exc}".strip()
+                result.error_kind, result.error = "connection", _connection_failure(exc)
         result.elapsed_ms = round((time.perf_counter() - started) * 1000)
         return result
 
@@ -192,7 +193,42 @@ def _dns_failure(exc: Any) -> tuple[str, str]:
     cause = getattr(exc, "os_error", None) or exc.__cause__
     if isinstance(cause, BlockedDestination):
         return "blocked", str(cause)
-    return "connection", f"name resolution failed: {cause or exc}"
+    return "connection", f"name resolution failed: {_os_reason(cause) if isinstance(cause, OSError) else exc}"
+
+
+# What an attempt's error says: plain words for the tenant, never aiohttp's class names or a Python repr.
+_DROPPED = {
+    aiohttp.ServerDisconnectedError: "the receiver closed the connection without answering",
+    aiohttp.ClientPayloadError: "the receiver's answer was cut off",
+}
+
+
+def _connection_failure(exc: BaseException) -> str:
+    if isinstance(exc, aiohttp.ClientConnectorError):
+        return f"could not connect to {exc.host}:{exc.port} ({_os_reason(exc.os_error)})"
+    for kind, text in _DROPPED.items():
+        if isinstance(exc, kind):
+            return text
+    if isinstance(exc, OSError):
+        return f"the connection failed ({_os_reason(exc)})"
+    return f"the request failed ({str(exc) or type(exc).__name__})"
+
+
+def _first_line(exc: aiohttp.ClientResponseError) -> str:
+    lines = str(exc.message or exc.status).strip().splitlines()
+    return lines[0] if lines else "unreadable"
+
+
+def _os_reason(error: OSError) -> str:
+    """`Connection refused`, not `[Errno 111] Connect call failed ('127.0.0.1', 1)`."""
+    if error.errno and error.errno > 0:
+        return os.strerror(error.errno).lower()
+    return str(error.strerror or error) or "connection error"
+
+
+def _tls_reason(exc: BaseException) -> str:
+    cause = getattr(exc, "certificate_error", None) or getattr(exc, "os_error", None) or exc
+    return str(getattr(cause, "verify_message", None) or getattr(cause, "reason", None) or cause)
 
 
 def carrier_failure(reason: str) -> HttpResult:

@@ -6,7 +6,8 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import TYPE_CHECKING, Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, WrapValidator, field_validator
+from pydantic_core import PydanticCustomError
 
 from carrier.formats import FORMATS
 from carrier.schemes import SCHEMES
@@ -22,7 +23,22 @@ else:
     PayloadFormat = StrEnum("PayloadFormat", {name: name for name in FORMATS})
 
 Scalar = str | int | float | bool
-FilterValue = Scalar | Annotated[list[Scalar], Field(min_length=1, max_length=100)]
+
+
+def _one_filter_error(value: Any, handler: Any) -> Any:
+    """A filter value that fits no member of the union: one error in plain words at the filter's key, not one per
+    member named by pydantic's type tags (`filters.a.list[union[str,int,float,bool]]`)."""
+    try:
+        return handler(value)
+    except ValidationError as exc:
+        raise PydanticCustomError(
+            "filter_value", "a filter value is a string, a number, a boolean or a list of 1 to 100 of them"
+        ) from exc
+
+
+FilterValue = Annotated[
+    Scalar | Annotated[list[Scalar], Field(min_length=1, max_length=100)], WrapValidator(_one_filter_error)
+]
 
 
 class Strict(BaseModel):
