@@ -49,9 +49,15 @@ def api_event(
     query: dict[str, str] | None = None,
     raw_body: str | None = None,
     headers: dict[str, str] | None = None,
+    principal: dict[str, str] | None = None,
 ) -> dict[str, Any]:
-    """An API Gateway HTTP API v2 event, as the authorizer and API Gateway would hand it over."""
+    """An API Gateway HTTP API v2 event, as the authorizer and API Gateway would hand it over.
+
+    The authorizer's context is a tenant key's for `tenant` (none when `tenant` is None), or `principal` as given
+    (what `carrier.access.Principal.context()` returns, e.g. a platform key's or a session's)."""
     text = raw_body if raw_body is not None else (json.dumps(body) if body is not None else None)
+    if principal is None:
+        principal = {"tenant_id": tenant, "role": "tenant"} if tenant else {"tenant_id": "", "role": ""}
     return {
         "version": "2.0",
         "routeKey": f"{method} {path}",
@@ -62,7 +68,7 @@ def api_event(
         "requestContext": {
             "accountId": "123456789012",
             "apiId": "local",
-            "authorizer": {"lambda": {"tenant_id": tenant or ""}},
+            "authorizer": {"lambda": principal},
             "domainName": "localhost",
             "http": {
                 "method": method,

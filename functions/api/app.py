@@ -23,7 +23,7 @@ from carrier import __version__
 from carrier.errors import CarrierError
 from carrier.observability import observed
 from carrier_api import dashboard, http_errors, middleware, view
-from carrier_api.routes import callbacks, catalog, deliveries, events, webhooks
+from carrier_api.routes import admin, callbacks, catalog, deliveries, events, portal, webhooks
 
 
 class Resolver(APIGatewayHttpResolver):
@@ -34,7 +34,7 @@ class Resolver(APIGatewayHttpResolver):
 
 
 app = Resolver(enable_validation=True)
-app.use(middlewares=[middleware.known_query_only, middleware.object_body_only])
+app.use(middlewares=[middleware.gate, middleware.known_query_only, middleware.object_body_only])
 
 # ---- the OpenAPI document (/openapi.json) and its Swagger UI (/docs) ----------------------------------
 
@@ -53,7 +53,12 @@ OPENAPI = OpenAPIInfo(
     title="Carrier",
     version=__version__,
     description="Outbound webhooks: register endpoints, receive signed events, inspect deliveries.",
-    security_schemes={"bearer": HTTPBearer(description="A tenant API key: `Authorization: Bearer ck_...`")},
+    security_schemes={
+        "bearer": HTTPBearer(
+            description="A tenant API key (`Authorization: Bearer ck_...`), a portal session token (`cks_...`), or "
+            "a platform key (`ckp_...`: `/v1/admin`, and any tenant route for the tenant named in `Carrier-Tenant`)"
+        )
+    },
     security=[{"bearer": []}],
 )
 app.enable_swagger(path="/docs", **OPENAPI)
@@ -83,7 +88,7 @@ def openapi_document() -> Response[str]:
     )
 
 
-for resource in (webhooks, deliveries, events, callbacks, catalog):
+for resource in (webhooks, deliveries, events, callbacks, catalog, portal, admin):
     app.include_router(resource.router)
 
 

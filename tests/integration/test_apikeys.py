@@ -26,9 +26,10 @@ def test_keys_are_stored_only_as_hashes(aws: dict) -> None:
 
 def test_authorizer_resolves_the_tenant_and_refuses_bad_keys(aws: dict) -> None:
     issued = issue_key("acme", Store(aws["TABLE_NAME"]))
-    assert authorize(f"Bearer {issued.key}")["context"] == {"tenant_id": "acme"}
+    context = authorize(f"Bearer {issued.key}")["context"]
+    assert (context["tenant_id"], context["role"], context["read_only"]) == ("acme", "tenant", "false")
     for bad in [None, "Bearer ck_nope", f"Basic {issued.key}", "Bearer " + "ck_" + "x" * 43, issued.key]:
-        assert authorize(bad)["context"] == {"tenant_id": ""}
+        assert authorize(bad)["context"] == {"tenant_id": "", "role": ""}
 
 
 def test_revoked_key_is_refused_at_once(aws: dict) -> None:

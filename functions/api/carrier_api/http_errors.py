@@ -16,14 +16,15 @@ from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 from pydantic import BaseModel
 
-from carrier.errors import CarrierError, Unauthorized
+from carrier.errors import CarrierError
 from carrier.models import AuthErrorBody, ErrorBody, ValidationErrorBody
-from carrier_api.tenancy import NO_KEY, tenant_or_none
+from carrier_api.tenancy import gate
 
 # ---- what each route answers, documented: its success and every error status it can give -------------
 
 ERROR_ANSWERS: dict[int, tuple[str, type[BaseModel]]] = {
-    401: ("No valid API key", AuthErrorBody),
+    401: ("No valid API key (or a portal session that has ended)", AuthErrorBody),
+    403: ("A read-only portal session cannot change anything; `field` names the capability", ErrorBody),
     404: ("Not found (another tenant's ids are not found either)", ErrorBody),
     409: ("The resource's state forbids this now", ErrorBody),
     413: ("Too large; `field` names the part", ErrorBody),
@@ -63,11 +64,6 @@ def handle_carrier_error(exc: CarrierError) -> Response:
     return json_response(exc.status_code, exc.to_dict())
 
 
-def no_key() -> Response:
-    """The 401 a request without a valid key gets, whatever else is wrong with it."""
-    return handle_carrier_error(Unauthorized(NO_KEY))
-
-
 _WHERE = {"body", "query", "path", "header"}
 
 
@@ -87,16 +83,18 @@ def _describe(error: dict[str, Any]) -> dict[str, str]:
 
 
 def handle_validation_error(exc: RequestValidationError, event: BaseProxyEvent) -> Response:
-    if tenant_or_none(event) is None:  # no key: a 401 before anything is said about the input
-        return no_key()
+    refused = gate(event) if event.path.startswith("/v1/") else None
+    if refused is not None:  # no key, no such route for this caller, read-only: before anything about the input
+        return handle_carrier_error(refused)
     errors = [_describe(error) for error in exc.errors()]
     first = errors[0] if errors else {"field": "body", "message": "invalid request"}
     return validation_response(errors, first=first, message=f"{first['field']}: {first['message']}")
 
 
 def handle_unsupported_content_type(event: BaseProxyEvent) -> Response:
-    if tenant_or_none(event) is None:
-        return no_key()
+    refused = gate(event) if event.path.startswith("/v1/") else None
+    if refused is not None:
+        return handle_carrier_error(refused)
     kind = event.headers.get("content-type", "")
     message = f"the body must be JSON (Content-Type: application/json), not {kind[:100]!r}"
     return json_response(415, {"error": "unsupported_media_type", "message": message, "field": "content-type"})

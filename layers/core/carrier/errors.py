@@ -36,6 +36,13 @@ class Unauthorized(CarrierError):
     code = "unauthorized"
 
 
+class Forbidden(CarrierError):
+    """The caller is who it says, and may not do this (a read-only portal session changing something)."""
+
+    status_code = 403
+    code = "forbidden"
+
+
 class Conflict(CarrierError):
     status_code = 409
     code = "conflict"

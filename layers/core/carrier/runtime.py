@@ -20,12 +20,13 @@ if TYPE_CHECKING:
     from carrier.dispatch import Dispatcher
     from carrier.ingest import PublishRequest, PublishResult
     from carrier.models import SendResult
-    from carrier.ports import RetryScheduler
+    from carrier.ports import Clock, RetryScheduler
     from carrier.reconciler import Reconciler
     from carrier.retries import RetryService
     from carrier.transport import Transport
 
 _scheduler_override: RetryScheduler | None = None
+_clock_override: Clock | None = None
 
 
 def target_policy() -> TargetPolicy:
@@ -95,6 +96,18 @@ def use_scheduler(scheduler: RetryScheduler | None) -> None:
     _scheduler_override = scheduler
     dispatcher.cache_clear()
     reconciler.cache_clear()
+
+
+def use_clock(clock: Clock | None) -> None:
+    """Replace the clock the authorizer and the api check credentials against (tests move it, never sleep)."""
+    global _clock_override
+    _clock_override = clock
+
+
+def clock() -> Clock:
+    from carrier.clock import SystemClock
+
+    return _clock_override or SystemClock()
 
 
 def scheduler() -> RetryScheduler | None:

@@ -33,21 +33,20 @@ def build_parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--output", choices=["table", "json"], default="table", help="table (default) or json")
 
-    keys = commands.add_parser("keys", help="tenant API keys").add_subparsers(dest="action", required=True)
-    create = keys.add_parser("create", parents=[common], help="issue a key (printed once)")
-    create.add_argument("--tenant", required=True)
-    create.add_argument("--table", help="DynamoDB table (default: the local stack's, or $CARRIER_TABLE)")
-    create.set_defaults(func=cmd_keys_create)
-    revoke = keys.add_parser("revoke", parents=[common], help="revoke a key, given itself or its tenant and id")
-    revoke.add_argument("key", nargs="?")
-    revoke.add_argument("--tenant")
-    revoke.add_argument("--id")
-    revoke.add_argument("--table")
+    keys = commands.add_parser("keys", help="tenant and platform API keys").add_subparsers(dest="action", required=True)
+    owner = argparse.ArgumentParser(add_help=False)  # whose keys: a tenant's, or the platform's
+    whose = owner.add_mutually_exclusive_group()
+    whose.add_argument("--tenant", help="the tenant's keys (ck_...)")
+    whose.add_argument("--platform", action="store_true", help="the platform's keys (ckp_...)")
+    owner.add_argument("--table", help="DynamoDB table (default: the local stack's, or $CARRIER_TABLE)")
+    create = keys.add_parser("create", parents=[common, owner], help="issue a key (printed once)")
+    create.set_defaults(func=cmd_keys_create, needs_owner=True)
+    revoke = keys.add_parser("revoke", parents=[common, owner], help="revoke a key, given itself or its owner and id")
+    revoke.add_argument("key", nargs="?", help="the key itself (ck_... or ckp_...)")
+    revoke.add_argument("--id", help="the key's id (key_...), with --tenant or --platform")
     revoke.set_defaults(func=cmd_keys_revoke)
-    listing = keys.add_parser("list", parents=[common], help="a tenant's key ids")
-    listing.add_argument("--tenant", required=True)
-    listing.add_argument("--table")
-    listing.set_defaults(func=cmd_keys_list)
+    listing = keys.add_parser("list", parents=[common, owner], help="key ids and creation times, never the keys")
+    listing.set_defaults(func=cmd_keys_list, needs_owner=True)
 
     webhooks = commands.add_parser("webhooks", help="the tenant's webhooks").add_subparsers(
         dest="action", required=True
@@ -115,7 +114,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if getattr(args, "needs_owner", False) and not (args.tenant or args.platform):
+        parser.error(f"keys {args.action}: one of --tenant or --platform is required")
     from carrier.errors import CarrierError
 
     try:

@@ -12,13 +12,16 @@ from carrier.cli.common import CliError, Target, emit
 
 
 def cmd_keys_create(args: argparse.Namespace) -> int:
-    from carrier.apikeys import issue_key
+    from carrier.apikeys import issue_key, issue_platform_key
 
-    issued = issue_key(args.tenant, Target(args).store())
+    store = Target(args).store()
+    issued = issue_platform_key(store) if args.platform else issue_key(args.tenant, store)
+    owner = f"tenant {issued.tenant_id}" if issued.tenant_id is not None else "the platform"
     if args.output == "json":
         emit(args, {"key": issued.key, "key_id": issued.key_id, "tenant_id": issued.tenant_id})
     else:
-        print(f"API key for tenant {issued.tenant_id} (id {issued.key_id}); shown once, store it now:")
+        kind = "Platform key" if args.platform else "API key"
+        print(f"{kind} for {owner} (id {issued.key_id}); shown once, store it now:")
         print(issued.key)
     return 0
 
@@ -26,15 +29,19 @@ def cmd_keys_create(args: argparse.Namespace) -> int:
 def cmd_keys_revoke(args: argparse.Namespace) -> int:
     from carrier.apikeys import revoke_key
 
-    revoked = revoke_key(Target(args).store(), key=args.key, tenant_id=args.tenant, key_id=args.id)
-    print(f"revoked {revoked['key_id']} of tenant {revoked['tenant_id']}")
+    store = Target(args).store()
+    revoked = revoke_key(store, key=args.key, tenant_id=args.tenant, key_id=args.id, platform=args.platform)
+    owner = f"tenant {revoked['tenant_id']}" if revoked.get("role", "tenant") == "tenant" else "the platform"
+    print(f"revoked {revoked['key_id']} of {owner}")
     return 0
 
 
 def cmd_keys_list(args: argparse.Namespace) -> int:
-    keys = Target(args).store().list_api_keys(args.tenant)
+    from carrier.apikeys import list_keys
+
+    keys = list_keys(Target(args).store(), None if args.platform else args.tenant)
     rows = [("KEY ID", "CREATED")] + [(k["key_id"], k["created_at"]) for k in keys]
-    emit(args, [{"key_id": k["key_id"], "created_at": k["created_at"]} for k in keys], rows)
+    emit(args, keys, rows)
     return 0
 
 

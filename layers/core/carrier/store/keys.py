@@ -2,8 +2,10 @@
 
 | item | pk | sk | lsi1 |
 | --- | --- | --- | --- |
-| API key | `KEY#<sha256>` | `KEY` | |
+| API key, platform key or portal session (by hash; `role`) | `KEY#<sha256>` | `KEY` | |
 | API key (by tenant) | `TENANT#<t>` | `KEYID#<key_id>` | |
+| platform key (by id) | `PLATFORM` | `KEYID#<key_id>` | |
+| portal session (by tenant) | `TENANT#<t>` | `SESSION#<session_id>` | |
 | webhook | `TENANT#<t>` | `WH#<webhook_id>` | |
 | tenant setting | `TENANT#<t>` | `SETTING#<name>` | |
 | rate-limit counter | `RATE#<webhook_id>` | `<epoch second>` | |
@@ -45,7 +47,18 @@ def tenant_api_key(tenant_id: str, key_id: str) -> Key:
     return {"pk": tenant_pk(tenant_id), "sk": f"KEYID#{key_id}"}
 
 
+def key_index(tenant_id: str | None, key_id: str) -> Key:
+    """A key's item by id: in its tenant's partition, or the platform's (`tenant_id` None) for a platform key."""
+    return {"pk": PLATFORM_PK if tenant_id is None else tenant_pk(tenant_id), "sk": f"{API_KEY_ID_PREFIX}{key_id}"}
+
+
+def portal_session(tenant_id: str, session_id: str) -> Key:
+    return {"pk": tenant_pk(tenant_id), "sk": f"{SESSION_PREFIX}{session_id}"}
+
+
 API_KEY_ID_PREFIX = "KEYID#"
+PLATFORM_PK = "PLATFORM"  # never a tenant's: those are all TENANT#<t>
+SESSION_PREFIX = "SESSION#"
 WEBHOOK_PREFIX = "WH#"
 DELIVERY_PREFIX = "DLV#"
 
