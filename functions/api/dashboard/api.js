@@ -12,12 +12,38 @@ export const session = {
   clear: () => sessionStorage.removeItem(KEY),
 };
 
+// A 422's problems by their `type`, in the words a person uses (the API's own wording is a validator's).
+const PLAIN = {
+  int_parsing: "must be a whole number",
+  int_type: "must be a whole number",
+  float_parsing: "must be a number",
+  float_type: "must be a number",
+  bool_parsing: "must be true or false",
+  bool_type: "must be true or false",
+  string_type: "must be text",
+  list_type: "must be a list",
+  dict_type: "must be an object of name: value pairs",
+  json_invalid: "is not valid JSON",
+  missing: "is required",
+};
+
+function plain(problem) {
+  return { ...problem, message: PLAIN[problem.type] || problem.message };
+}
+
 export class ApiError extends Error {
   constructor(status, body) {
-    super(body?.message || `the API answered ${status}`);
+    const errors = Array.isArray(body?.errors) ? body.errors.map(plain) : [];
+    const first = errors[0];
+    super(first && PLAIN[first.type] ? `${first.field}: ${first.message}` : body?.message || `the API answered ${status}`);
     this.status = status;
     this.field = body?.field || null;
-    this.errors = Array.isArray(body?.errors) ? body.errors : [];
+    this.errors = errors;
+  }
+
+  // What a person reads: the API's message, and the field it names when the message does not.
+  get text() {
+    return this.field && !this.message.includes(this.field) ? `${this.message} (field: ${this.field})` : this.message;
   }
 }
 
@@ -33,20 +59,24 @@ export async function api(method, path, { body, query } = {}) {
   let response;
   try {
     response = await fetch(url, { method, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-  } catch (error) {
-    throw new ApiError(0, { message: `the API could not be reached (${error.message})` });
+  } catch {
+    throw new ApiError(0, { message: "The API could not be reached. Check the connection and try again." });
   }
   const text = await response.text();
   let data = null;
-  if (text) {
-    try {
-      data = JSON.parse(text);
-    } catch {
-      data = { message: text.slice(0, 300) };
-    }
+  try {
+    data = text ? JSON.parse(text) : null;
+  } catch {
+    // Not the API's JSON (a proxy's page, a crash's text): say what happened, never show the text itself.
+    data = null;
   }
-  if (!response.ok) throw new ApiError(response.status, data);
+  if (!response.ok) throw new ApiError(response.status, typeof data?.message === "string" ? data : { message: failure(response) });
   return data;
+}
+
+function failure(response) {
+  const what = response.status >= 500 ? "The API failed" : "The API refused the request";
+  return `${what} (HTTP ${response.status}${response.statusText ? ` ${response.statusText}` : ""}). Try again; if it persists, tell the operator.`;
 }
 
 // The API's own vocabularies (payload formats, signature schemes, delivery statuses), read once from its

@@ -70,7 +70,9 @@ async function render(view) {
       session.clear();
       return signIn("That API key was refused. Paste a valid key.");
     }
-    show(h("h1", {}, error.status === 404 ? "Not found" : "Something went wrong"), alertBox(error.message),
+    if (!(error instanceof ApiError)) console.error(error); // a bug of the page: its text is not for the user
+    show(h("h1", {}, error.status === 404 ? "Not found" : "Something went wrong"),
+      alertBox(error instanceof ApiError ? error.text : "This page could not be shown. Reload to try again."),
       h("p", {}, h("a", { href: "#/webhooks" }, "Back to webhooks")));
   }
 }
@@ -121,7 +123,7 @@ async function webhookList(cursor, shown = []) {
     h("div", { class: "row spread" }, h("h1", {}, "Webhooks"), h("a", { class: "button primary", href: "#/webhooks/new" }, "New webhook")),
     rows.length
       ? table("Webhooks", [
-          ["URL", (w) => h("a", { href: `#/webhooks/${encodeURIComponent(w.id)}` }, w.url), "url"],
+          ["URL", (w) => h("a", { href: `#/webhooks/${encodeURIComponent(w.id)}`, title: w.url }, w.url), "url"],
           ["Status", (w) => badge(w.status)],
           ["Events", (w) => w.events.join(", ")],
           ["Last call", (w) => callSummary(w.last_call)],
@@ -310,7 +312,7 @@ async function webhookView(id) {
       h("h2", { id: "details-title" }, "Details"),
       h("dl", { class: "props" },
         prop("ID", h("span", { class: "mono" }, hook.id)),
-        prop("URL", hook.url),
+        prop("URL", h("span", { class: "wrap-url" }, hook.url)),
         prop("Events", hook.events.join(", ")),
         prop("Payload format", hook.payload_format),
         prop("Signature", `${hook.signature.scheme}${hook.signature.header ? ` (${hook.signature.header})` : ""}`),
@@ -346,7 +348,7 @@ async function act(button, report, action) {
   try {
     await busy(button, action);
   } catch (error) {
-    failed(error, (e) => report(alertBox(e.message)));
+    failed(error, (e) => report(alertBox(e.text)));
   }
 }
 
@@ -440,7 +442,7 @@ function deliveryLog(id, types) {
   const heading = h("h2", { id: "log-title", tabindex: "-1" }, "Delivery log");
   const body = h("div", { "aria-busy": "true" }, h("p", { class: "muted" }, "Loading deliveries…"));
   const pager = h("div", { class: "row" });
-  const report = (error) => failed(error, (e) => body.replaceChildren(alertBox(e.message)));
+  const report = (error) => failed(error, (e) => body.replaceChildren(alertBox(e.text)));
 
   async function load(cursors = state.cursors, { quiet = false } = {}) {
     const seq = ++state.loads;
@@ -534,13 +536,13 @@ async function deliveryView(id, deliveryId, sent) {
       h("dl", { class: "props" },
         prop("Delivery", h("span", { class: "mono" }, delivery.delivery_id)),
         prop("Event", h("span", { class: "mono" }, delivery.event_id)),
-        prop("URL", delivery.url || "—"),
+        prop("URL", delivery.url ? h("span", { class: "wrap-url", "data-testid": "delivery-url" }, delivery.url) : "—"),
         prop("Created", when(delivery.created_at)),
         prop("Attempts", String(delivery.attempts)),
         prop("Next attempt", when(delivery.next_attempt_at)))),
-    h("h2", {}, "Attempts"),
+    h("h2", { id: "attempts-title" }, "Attempts, newest first"),
     delivery.attempt_log.length
-      ? h("ol", { class: "attempts", reversed: true }, [...delivery.attempt_log].reverse().map(attemptItem))
+      ? h("ol", { class: "attempts", "aria-labelledby": "attempts-title" }, [...delivery.attempt_log].reverse().map(attemptItem))
       : empty("No attempt yet."),
   ];
 }
@@ -551,6 +553,7 @@ function attemptItem(attempt) {
     h("details", {},
       h("summary", {}, headline, " · ", when(attempt.at)),
       attempt.error ? note(attempt.error) : null,
+      attempt.url ? h("p", {}, "Sent to ", h("span", { class: "wrap-url mono" }, attempt.url)) : null,
       h("h3", {}, "Request headers"),
       h("dl", { class: "props" }, Object.entries(attempt.request_headers || {}).map(([name, value]) => prop(name, h("span", { class: "mono" }, value)))),
       h("h3", {}, "Response body"),

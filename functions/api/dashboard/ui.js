@@ -139,7 +139,7 @@ export function showErrors(form, error) {
         first = first || control;
       }
     } else {
-      form.querySelector(".form-error")?.replaceChildren(alertBox(message));
+      form.querySelector(".form-error")?.replaceChildren(alertBox(item.field && !message.includes(item.field) ? `${message} (field: ${item.field})` : message));
     }
   }
   (first || form.querySelector(".form-error"))?.focus?.();
