@@ -14,12 +14,13 @@ import contextlib
 import json
 import threading
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
 from carrier.errors import Conflict, NotFound
+from carrier.operational import OperationalEvent
 from carrier.records import (
     TERMINAL,
     AttemptRecord,
@@ -58,6 +59,23 @@ class RecordingScheduler:
 
     def schedule(self, handoff: Handoff) -> None:
         self.handoffs.append(handoff)
+
+
+class RecordingPublisher:
+    """An operational-event publisher that remembers what it was handed (`fail` makes every publish raise, as a
+    publisher must never do: the engine is then shown to survive even that)."""
+
+    def __init__(self, fail: Exception | None = None) -> None:
+        self.events: list[OperationalEvent] = []
+        self.fail = fail
+
+    def publish(self, events: Sequence[OperationalEvent]) -> None:
+        if self.fail is not None:
+            raise self.fail
+        self.events.extend(events)
+
+    def of_type(self, event_type: str) -> list[OperationalEvent]:
+        return [e for e in self.events if e.type == event_type]
 
 
 # ---- the store ----------------------------------------------------------------------------------------------
@@ -123,6 +141,20 @@ class MemoryStore:
             for name in remove:
                 record.pop(name, None)
             return cast(WebhookRecord, dict(record))
+
+    def record_call(
+        self, tenant_id: str, webhook_id: str, changes: dict[str, Any], streak: bool | None = None
+    ) -> WebhookRecord | None:
+        """As `store.Store`: the webhook's fields and its consecutive-failure count in one write; the webhook before."""
+        with self._lock:
+            record = self.webhooks.get((tenant_id, webhook_id))
+            if record is None:
+                return None
+            before = cast(WebhookRecord, dict(record))
+            record.update(changes)
+            if streak is not None:
+                record["consecutive_failures"] = 0 if streak else int(record.get("consecutive_failures", 0)) + 1
+            return before
 
     def delete_webhook(self, tenant_id: str, webhook_id: str) -> WebhookRecord:
         record = self.webhooks.pop((tenant_id, webhook_id), None)

@@ -11,7 +11,15 @@ from carrier.formats import Event
 from carrier.retries import RetryService
 from carrier.settings import Settings
 from carrier.targets import DispatchReport
-from tests.fakes import FakeClock, FakeTransport, MemoryStore, MemoryVault, RecordingScheduler, secret_document
+from tests.fakes import (
+    FakeClock,
+    FakeTransport,
+    MemoryStore,
+    MemoryVault,
+    RecordingPublisher,
+    RecordingScheduler,
+    secret_document,
+)
 
 TENANT = "t1"
 LADDER = (300, 1800, 7200, 28800, 86400)
@@ -45,14 +53,17 @@ class Engine:
     vault: MemoryVault = field(default_factory=MemoryVault)
     clock: FakeClock = field(default_factory=FakeClock)
     scheduler: RecordingScheduler = field(default_factory=RecordingScheduler)
+    events: RecordingPublisher = field(default_factory=RecordingPublisher)
 
     @property
     def dispatcher(self) -> Dispatcher:
-        return Dispatcher(self.settings, self.store, self.vault, self.transport, self.scheduler, self.clock)
+        return Dispatcher(
+            self.settings, self.store, self.vault, self.transport, self.scheduler, self.clock, self.events
+        )
 
     @property
     def retries(self) -> RetryService:
-        return RetryService(self.settings, self.store, self.vault, self.clock, lambda: self.transport)
+        return RetryService(self.settings, self.store, self.vault, self.clock, lambda: self.transport, self.events)
 
     def hook(
         self,

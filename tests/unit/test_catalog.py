@@ -6,7 +6,7 @@ def test_default_catalog_holds_the_seed_types() -> None:
     seed_000 = {"model.trained", "detection.complete", "classification.complete", "project.updated"}
     assert seed_000 <= set(catalog.names())
     assert "batch.progress" in catalog and "model.deprecated" in catalog
-    assert len(catalog.names()) == 4 + 23 + 1  # seed 000, seed 004 and webhook.test
+    assert len(catalog.names()) == 4 + 23 + 1 + 5  # seed 000, seed 004, webhook.test and the operational events
     assert all(t.example for t in catalog.types.values())
 
 

@@ -1,4 +1,9 @@
-"""The event-type catalog (the active profile's) and subscription patterns: exact names, `prefix.*` and `*`."""
+"""The event-type catalog (the active profile's) and subscription patterns: exact names, `prefix.*` and `*`.
+
+Carrier's operational events (`carrier.*`, see `carrier.operational`) are in every catalog as a group; a webhook
+receives them only when it names them (`carrier.webhook.failing`, `carrier.webhook.*`, `carrier.*`): `*` means
+every event of the platform's, never Carrier's own about its webhooks.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +16,13 @@ from typing import Any
 
 from carrier import profile
 
+OPERATIONAL_PREFIX = "carrier."
+
+
+def is_operational(event_type: str) -> bool:
+    """One of Carrier's operational events (`carrier.webhook.disabled`, ...)."""
+    return event_type.startswith(OPERATIONAL_PREFIX)
+
 
 @dataclass(frozen=True)
 class EventType:
@@ -22,7 +34,9 @@ class EventType:
 class Catalog:
     def __init__(self, types: Iterable[EventType]) -> None:
         self.types = {t.name: t for t in types}
-        self.prefixes = {name.rsplit(".", 1)[0] for name in self.types if "." in name}
+        # every dotted ancestor of a name: `carrier.webhook.*` and `carrier.*` for carrier.webhook.disabled
+        parts = [name.split(".") for name in self.types]
+        self.prefixes = {".".join(p[:i]) for p in parts for i in range(1, len(p))}
 
     @classmethod
     def from_file(cls, path: Path) -> Catalog:
@@ -50,7 +64,7 @@ class Catalog:
 def matches(patterns: Iterable[str], event_type: str) -> bool:
     """Does a subscription (list of patterns) cover this event type?"""
     for pattern in patterns:
-        if pattern == "*" or pattern == event_type:
+        if pattern == event_type or (pattern == "*" and not is_operational(event_type)):
             return True
         if pattern.endswith(".*") and event_type.startswith(pattern[:-1]):
             return True

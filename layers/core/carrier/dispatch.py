@@ -19,7 +19,7 @@ from carrier.formats import BodyCache, Event
 from carrier.lifecycle import Actor
 from carrier.observability import count, logger
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify
-from carrier.ports import DispatchStore, HttpTransport, RetryScheduler, SecretReader
+from carrier.ports import DispatchStore, EventPublisher, HttpTransport, RetryScheduler, SecretReader
 from carrier.recording import Recorder
 from carrier.records import (
     AttemptRecord,
@@ -61,6 +61,7 @@ class Dispatcher:
         transport: HttpTransport,
         scheduler: RetryScheduler | None = None,
         clock: Clock | None = None,
+        events: EventPublisher | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -69,7 +70,7 @@ class Dispatcher:
         self.scheduler = scheduler
         self.clock = clock or SystemClock()
         self.claims = Claims(settings, store, scheduler, self.clock)
-        self.recorder = Recorder(store, self.clock)
+        self.recorder = Recorder(store, self.clock, events, settings.failing_after_failures)
 
     # ---- matching -----------------------------------------------------------------------------------
 
@@ -233,7 +234,7 @@ class Dispatcher:
         }
         if result.error_kind == "carrier":
             attempt["failed_by"] = "carrier"
-        return AttemptResult(delivery_id, event.id, outcome, result, without_nones(attempt))
+        return AttemptResult(delivery_id, event.id, outcome, result, without_nones(attempt), event.type)
 
     async def _request(
         self, event: Event, target: Target, body: bytes, now: datetime, read: dict[str, Any]

@@ -16,17 +16,18 @@ from pydantic import BaseModel, Field, field_validator
 
 from carrier import ids
 from carrier.canonical import unsendable_number_at
-from carrier.catalog import get_catalog
+from carrier.catalog import get_catalog, is_operational
 from carrier.clock import Clock, SystemClock, iso
 from carrier.errors import InvalidInput, PayloadTooLarge
 from carrier.formats import Event
-from carrier.models.catalog import document_catalog_names
+from carrier.models.catalog import document_publishable_names
 from carrier.models.common import Strict
 from carrier.netguard import UrlRejected, check_url
+from carrier.operational import SOURCE as OPERATIONAL_SOURCE  # Carrier's own events about its webhooks
 from carrier.validators import check_event_type, lone_surrogate_at
 
 MAX_EVENT_BYTES = 256 * 1024  # EventBridge's PutEvents entry limit
-SOURCE = "carrier.api"
+SOURCE = "carrier.api"  # a tenant's POST /v1/events
 EVENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")  # fullmatch
 
 
@@ -40,7 +41,7 @@ class PublishRequest(Strict):
     type: str = Field(
         description="An event type of the catalog.",
         examples=["model.trained"],
-        json_schema_extra=document_catalog_names,
+        json_schema_extra=document_publishable_names,
     )
     data: dict[str, Any] = Field(description="The event's data, delivered as the payload's `data`.")
     id: str | None = Field(default=None, description="Idempotency key: one delivery per webhook per id.")
@@ -49,6 +50,8 @@ class PublishRequest(Strict):
     @field_validator("type")
     @classmethod
     def _known_type(cls, value: str) -> str:
+        if is_operational(value):
+            raise ValueError(f"{value} is one of Carrier's operational events: only Carrier publishes it")
         return check_event_type(value)
 
     @field_validator("id")
@@ -124,6 +127,8 @@ def parse_bus_event(envelope: Any, clock: Clock | None = None) -> Event:
         raise RejectedEvent("detail.tenant_id is missing")
     if not isinstance(event_type, str) or event_type not in get_catalog():
         raise RejectedEvent(f"unknown event type {event_type!r}")
+    if is_operational(event_type) and envelope.get("source") != OPERATIONAL_SOURCE:
+        raise RejectedEvent(f"{event_type} is one of Carrier's operational events: only source carrier sends it")
     data = detail.get("data", {})
     if not isinstance(data, dict):
         raise RejectedEvent("detail.data must be an object")

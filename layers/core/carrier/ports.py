@@ -15,14 +15,17 @@ time: the types they name are read by the type checker only.
 | `DispatchStore` | `Dispatcher` | `store.Store` |
 | `TenantSettingStore` | `CallbackService` | `store.Store` |
 | `EngineStore` | `RetryService`, `DeliveryService` | `store.Store` |
+| `EventPublisher` | `recording.Recorder`, `RetryService.exhaust`, `WebhookService` | `operational.BusPublisher` |
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # names for the type checker only: no import cycle, no aiohttp at cold start
+    from carrier.operational import OperationalEvent
     from carrier.records import AttemptRecord, DeliveryRecord, EventRecord, SecretDocument, WebhookRecord
     from carrier.targets import Handoff
     from carrier.transport import HttpResult
@@ -107,6 +110,20 @@ class DispatchStore(Protocol):
         expected_status: str | tuple[str, ...] | None = None,
     ) -> bool: ...
 
+    def record_call(
+        self, tenant_id: str, webhook_id: str, changes: dict[str, Any], streak: bool | None = None
+    ) -> WebhookRecord | None:
+        """Set the webhook's last_call / last_error (and more) after an attempt, and count its consecutive failed
+        attempts in the same write (`streak`: False a failure, True a success resets it, None leaves it); returns
+        the webhook as it was before the write (None when it was deleted)."""
+        ...
+
+
+class EventPublisher(Protocol):
+    """Operational events onto Carrier's bus. `publish` never raises: a failure is logged and counted."""
+
+    def publish(self, events: Sequence[OperationalEvent]) -> None: ...
+
 
 class TenantSettingStore(Protocol):
     """Per-tenant settings (the callback signing configuration)."""
@@ -161,6 +178,7 @@ __all__ = [
     "Clock",
     "DispatchStore",
     "EngineStore",
+    "EventPublisher",
     "HttpTransport",
     "RetryScheduler",
     "SecretReader",

@@ -74,6 +74,7 @@ class WebhookRecord(TypedDict):
     secret_rotated_at: NotRequired[str]
     last_call: NotRequired[CallRecord]
     last_error: NotRequired[CallRecord]
+    consecutive_failures: NotRequired[int]  # failed attempts since the last delivered one (operational events)
 
 
 class AttemptRecord(TypedDict):

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Any
 
+from carrier import operational
 from carrier.clock import Clock, SystemClock, iso, parse_iso
 from carrier.dispatch import RATE_LIMIT_DEFER_SECONDS, Dispatcher
 from carrier.errors import Conflict, InvalidInput, NotFound
@@ -21,9 +22,10 @@ from carrier.formats import Event
 from carrier.lifecycle import Actor, sources
 from carrier.models import SendResult
 from carrier.observability import count, logger
+from carrier.operational import NoPublisher
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY
-from carrier.ports import EngineStore, HttpTransport, SecretVault
-from carrier.records import TERMINAL, DeliveryRecord, DeliveryStatus, WebhookStatus, event_from_record
+from carrier.ports import EngineStore, EventPublisher, HttpTransport, SecretVault
+from carrier.records import TERMINAL, DeliveryRecord, DeliveryStatus, WebhookRecord, WebhookStatus, event_from_record
 from carrier.runs import run_once
 from carrier.settings import Settings
 from carrier.targets import Target
@@ -56,12 +58,14 @@ class RetryService:
         vault: SecretVault,
         clock: Clock | None = None,
         transport_factory: Callable[[], HttpTransport] | None = None,
+        events: EventPublisher | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
         self.vault = vault
         self.clock = clock or SystemClock()
         self.transport_factory = transport_factory
+        self.events = events or NoPublisher()
 
     # ---- the ladder (state machine tasks) -----------------------------------------------------------
 
@@ -122,10 +126,11 @@ class RetryService:
             {"status": DeliveryStatus.exhausted, "updated_at": now},
             sources(DeliveryStatus.exhausted, Actor.ladder, (DeliveryStatus.retrying,)),
         )
+        webhook: WebhookRecord | None = None
+        reason = f"retries exhausted: delivery {delivery_id} failed {len(state.get('ladder') or []) + 1} times"
         if webhook_id:
-            reason = f"retries exhausted: delivery {delivery_id} failed {len(state.get('ladder') or []) + 1} times"
             with contextlib.suppress(NotFound):  # deleted meanwhile: nothing to disable
-                self.store.update_webhook(
+                webhook = self.store.update_webhook(
                     tenant_id,
                     webhook_id,
                     {
@@ -141,6 +146,9 @@ class RetryService:
             "delivery exhausted, webhook disabled",
             extra={"tenant_id": tenant_id, "webhook_id": webhook_id, "delivery_id": delivery_id},
         )
+        with contextlib.suppress(NotFound):  # ids from the delivery: an Exhaust run again raises the same events
+            delivery = self.store.get_delivery(tenant_id, webhook_id, delivery_id)
+            operational.publish(self.events, operational.on_exhausted(delivery, webhook, reason, now))
         return {**state, "outcome": EXHAUSTED}
 
     def fail(self, state: dict[str, Any]) -> dict[str, Any]:
@@ -299,7 +307,7 @@ class RetryService:
 
     def _run(self, work: Callable[[Dispatcher], Any], interactive: bool = False) -> Any:
         return run_once(
-            self.settings, self.store, self.vault, self.clock, self.transport_factory, work, interactive=interactive
+            self.settings, self.store, self.vault, self.clock, self.transport_factory, work, interactive, self.events
         )
 
 

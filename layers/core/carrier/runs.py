@@ -8,7 +8,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from carrier.dispatch import Dispatcher
-from carrier.ports import Clock, DispatchStore, HttpTransport, SecretReader
+from carrier.ports import Clock, DispatchStore, EventPublisher, HttpTransport, SecretReader
 from carrier.settings import Settings
 
 if TYPE_CHECKING:  # aiohttp is imported when a transport is first made, not at cold start
@@ -37,12 +37,13 @@ def run_once(
     transport_factory: Callable[[], HttpTransport] | None,
     work: Callable[[Dispatcher], Any],
     interactive: bool = False,
+    events: EventPublisher | None = None,
 ) -> Any:
     """Run `work(dispatcher)` on its own event loop with a transport it closes (API and ladder steps)."""
 
     async def run() -> Any:
         transport = transport_factory() if transport_factory else fresh_transport(settings, interactive)
-        dispatcher = Dispatcher(settings, store, vault, transport, None, clock)
+        dispatcher = Dispatcher(settings, store, vault, transport, None, clock, events)
         try:
             return await work(dispatcher)
         finally:

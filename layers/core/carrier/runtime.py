@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from carrier.dispatch import Dispatcher
     from carrier.ingest import PublishRequest, PublishResult
     from carrier.models import SendResult
-    from carrier.ports import Clock, RetryScheduler
+    from carrier.ports import Clock, EventPublisher, RetryScheduler
     from carrier.reconciler import Reconciler
     from carrier.retries import RetryService
     from carrier.transport import Transport
@@ -53,8 +53,16 @@ def vault() -> Vault:
 
 
 @lru_cache(maxsize=1)
+def events() -> EventPublisher:
+    """Operational events onto Carrier's bus (`carrier.operational`)."""
+    from carrier.operational import BusPublisher
+
+    return BusPublisher(get_settings().event_bus_name)
+
+
+@lru_cache(maxsize=1)
 def webhook_service() -> WebhookService:
-    return WebhookService(store(), vault())
+    return WebhookService(store(), vault(), events=events())
 
 
 @lru_cache(maxsize=1)
@@ -75,7 +83,7 @@ def delivery_service() -> DeliveryService:
 def retry_service() -> RetryService:
     from carrier.retries import RetryService
 
-    return RetryService(get_settings(), store(), vault())
+    return RetryService(get_settings(), store(), vault(), events=events())
 
 
 @lru_cache(maxsize=1)
@@ -125,7 +133,7 @@ def scheduler() -> RetryScheduler | None:
 def dispatcher() -> Dispatcher:
     from carrier.dispatch import Dispatcher
 
-    return Dispatcher(get_settings(), store(), vault(), transport(), scheduler())
+    return Dispatcher(get_settings(), store(), vault(), transport(), scheduler(), events=events())
 
 
 # ---- requests that need more than one service ----------------------------------------------------------
@@ -188,6 +196,7 @@ def reset() -> None:
     for cached in (
         store,
         vault,
+        events,
         webhook_service,
         callback_service,
         delivery_service,

@@ -33,6 +33,8 @@ class Settings(BaseModel):
     # than the dispatcher's Timeout (a live run's claim is never taken), shorter than the queue's VisibilityTimeout
     # (the first redelivery finds it stale); template.yaml sets it and tests/unit/test_template.py checks both.
     claim_stale_seconds: int = Field(default=150, ge=1)
+    # A webhook's consecutive failed attempts that raise `carrier.webhook.failing` (once per episode)
+    failing_after_failures: int = Field(default=10, ge=1)
 
     @field_validator("retry_ladder", mode="before")
     @classmethod
@@ -57,6 +59,7 @@ _ENV = {
     "state_machine_arn": "STATE_MACHINE_ARN",
     "rotation_grace_seconds": "ROTATION_GRACE_SECONDS",
     "claim_stale_seconds": "CLAIM_STALE_SECONDS",
+    "failing_after_failures": "FAILING_AFTER_FAILURES",
 }
 
 

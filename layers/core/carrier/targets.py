@@ -70,6 +70,7 @@ class AttemptResult:
     outcome: Outcome
     result: HttpResult
     attempt: AttemptRecord
+    event_type: str = ""  # what was sent: an operational event's attempt raises none (`operational.raises_about`)
 
 
 @dataclass

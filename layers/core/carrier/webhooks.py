@@ -10,10 +10,12 @@ import json
 from datetime import timedelta
 from typing import Any
 
-from carrier import ids
+from carrier import ids, operational
 from carrier.clock import Clock, SystemClock, iso, parse_iso
 from carrier.errors import DependencyFailed, InvalidInput, NotFound
 from carrier.models import Signature, Webhook, WebhookCreate, WebhookCreated, WebhookFields, WebhookPatch, filters_of
+from carrier.operational import NoPublisher
+from carrier.ports import EventPublisher
 from carrier.records import SecretDocument, SecretKey, WebhookRecord, WebhookStatus, webhook_record
 from carrier.schemes import SCHEMES
 from carrier.store import Store
@@ -42,10 +44,13 @@ def to_public(record: WebhookRecord) -> Webhook:
 
 
 class WebhookService:
-    def __init__(self, store: Store, vault: Vault, clock: Clock | None = None) -> None:
+    def __init__(
+        self, store: Store, vault: Vault, clock: Clock | None = None, events: EventPublisher | None = None
+    ) -> None:
         self.store = store
         self.vault = vault
         self.clock = clock or SystemClock()
+        self.events = events or NoPublisher()
 
     # ---- reads ----------------------------------------------------------------------------------
 
@@ -174,4 +179,11 @@ class WebhookService:
             if previous_document is not None:
                 self.vault.put(record["secret_name"], previous_document)
             raise
+        if updated["status"] != record["status"]:  # the tenant disabled or enabled it (PATCH, PUT, or the routes)
+            said = (
+                operational.webhook_disabled(updated, updated.get("disabled_reason", ""), "tenant", now, now)
+                if updated["status"] == WebhookStatus.disabled
+                else operational.webhook_enabled(updated, now)
+            )
+            operational.publish(self.events, [said])
         return to_public(updated)

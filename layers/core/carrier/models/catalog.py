@@ -6,7 +6,7 @@ from typing import Any
 
 from pydantic import BaseModel
 
-from carrier.catalog import get_catalog
+from carrier.catalog import get_catalog, is_operational
 
 
 class EventTypeOut(BaseModel):
@@ -22,6 +22,11 @@ class EventTypeList(BaseModel):
 def document_catalog_names(schema: dict[str, Any]) -> None:
     """OpenAPI: the event-type field lists the catalog's names (the schema says what validation accepts)."""
     schema["enum"] = get_catalog().names()
+
+
+def document_publishable_names(schema: dict[str, Any]) -> None:
+    """OpenAPI: what POST /v1/events accepts, the catalog without Carrier's own operational events."""
+    schema["enum"] = [name for name in get_catalog().names() if not is_operational(name)]
 
 
 def document_patterns(schema: dict[str, Any]) -> None:

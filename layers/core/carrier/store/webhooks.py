@@ -13,6 +13,8 @@ from carrier.records import WebhookRecord, webhook_record
 from carrier.store import keys
 from carrier.store.table import Table, assignments, is_condition_failure, strip
 
+FAILURES = "consecutive_failures"  # a webhook's failed attempts since its last delivered one
+
 
 class WebhookItems(Table):
     def put_webhook(self, record: WebhookRecord) -> None:
@@ -77,6 +79,39 @@ class WebhookItems(Table):
                 ReturnValues="ALL_NEW",
             ),
         )
+
+    def record_call(
+        self, tenant_id: str, webhook_id: str, changes: dict[str, Any], streak: bool | None = None
+    ) -> WebhookRecord | None:
+        """After an attempt: set `changes` (last_call, last_error, a 410's status) and, in the same write, count the
+        webhook's consecutive failed attempts (`streak` False: ADD 1; True, a success: back to 0; None: untouched).
+        Returns the webhook as it was before (ALL_OLD: what the count was, whether it was active), None when it
+        was deleted meanwhile."""
+        clauses, names, values = assignments(changes)
+        names["#streak"] = FAILURES
+        expression = "SET " + ", ".join(clauses)
+        if streak is True:
+            expression += ", #streak = :zero"
+            values[":zero"] = 0
+        elif streak is False:
+            expression += " ADD #streak :one"
+            values[":one"] = 1
+        else:
+            del names["#streak"]
+        try:
+            return self._existing(
+                webhook_id,
+                lambda: self.table.update_item(
+                    Key=keys.webhook(tenant_id, webhook_id),
+                    UpdateExpression=expression,
+                    ExpressionAttributeNames=names,
+                    ExpressionAttributeValues=values,
+                    ConditionExpression=Attr("pk").exists(),
+                    ReturnValues="ALL_OLD",
+                ),
+            )
+        except NotFound:
+            return None
 
     def delete_webhook(self, tenant_id: str, webhook_id: str) -> WebhookRecord:
         return self._existing(
