@@ -32,6 +32,8 @@ from carrier.records import (
     webhook_record,
 )
 from carrier.store import ATTEMPTS_KEPT
+from carrier.store import events as event_index
+from carrier.store.events import IndexedEvent
 from carrier.targets import Handoff
 from carrier.transport import HttpResult
 
@@ -103,6 +105,7 @@ class MemoryStore:
     def __init__(self, webhooks: Iterable[Mapping[str, Any]] = ()) -> None:
         self.webhooks: dict[tuple[str, str], dict[str, Any]] = {}
         self.events: dict[tuple[str, str], dict[str, Any]] = {}
+        self.event_entries: dict[tuple[str, str], tuple[int, str, str]] = {}  # (shard, ev_at, type)
         self.deliveries: dict[tuple[str, str], dict[str, Any]] = {}  # (owner, delivery_id)
         self.settings: dict[tuple[str, str], dict[str, Any]] = {}
         self.rate_slots: Counter[tuple[str, int]] = Counter()
@@ -186,11 +189,36 @@ class MemoryStore:
             if key in self.events:
                 return False
             self.events[key] = dict(record)
+            fields = event_index.indexed(record)  # the `events` index entry, made once as the store writes it
+            if fields:
+                self.event_entries[key] = (int(fields["ev_part"].rsplit("#", 1)[1]), fields["ev_at"], record["type"])
             return True
 
     def get_event(self, tenant_id: str, event_id: str) -> EventRecord | None:
         record = self.events.get((tenant_id, event_id))
         return cast(EventRecord, dict(record)) if record is not None else None
+
+    def event_page(
+        self, tenant_id: str, since: datetime, until: datetime, cursor: str | None, limit: int
+    ) -> tuple[list[IndexedEvent], str | None]:
+        """The `events` index: the tenant's published events by (shard, time), with the store's own cursors."""
+        low, high = event_index.window(since, until)
+        shard, after = event_index.decode_cursor(cursor, low, high)
+        rows = sorted(
+            row
+            for (tenant, _), row in list(self.event_entries.items())
+            if tenant == tenant_id and low <= row[1] <= high and (row[0], row[1]) > (shard, after or "")
+        )
+        found: list[IndexedEvent] = []
+        before = event_index.encode_cursor(shard, after)
+        for row_shard, at, event_type in rows[:limit]:
+            resume = event_index.encode_cursor(row_shard, at)
+            found.append({"id": at.partition("#")[2], "type": event_type, "before": before, "after": resume})
+            before = resume
+        return found, (found[-1]["after"] if len(rows) > limit else None)
+
+    def get_events(self, tenant_id: str, event_ids: list[str]) -> dict[str, EventRecord]:
+        return {i: found for i in event_ids if (found := self.get_event(tenant_id, i)) is not None}
 
     # ---- deliveries
 
@@ -316,6 +344,10 @@ class MemoryStore:
     ) -> int:
         rows, _ = self.list_deliveries(tenant_id, webhook_id, len(self.deliveries) + 1, None, status, event_type)
         return len(rows)
+
+    def delivery_statuses(self, tenant_id: str, webhook_id: str, delivery_ids: list[str]) -> dict[str, str]:
+        found = {did: self._delivery(tenant_id, webhook_id, did) for did in delivery_ids}
+        return {did: str(item["status"]) for did, item in found.items() if item is not None}
 
     def acquire_delivery_lock(
         self, tenant_id: str, webhook_id: str | None, delivery_id: str, owner: str, until: str, now: str
@@ -446,7 +478,7 @@ class FakeTransport:
 if TYPE_CHECKING:  # the fakes fit the ports they stand in for (mypy checks these assignments)
     from carrier import ports
 
-    _store: ports.EngineStore = MemoryStore()
+    _store: ports.ReplayStore = MemoryStore()
     _vault: ports.SecretVault = MemoryVault()
     _transport: ports.HttpTransport = FakeTransport()
     _clock: ports.Clock = FakeClock()

@@ -23,7 +23,7 @@ from carrier import __version__
 from carrier.errors import CarrierError
 from carrier.observability import observed
 from carrier_api import dashboard, http_errors, middleware, view
-from carrier_api.routes import admin, callbacks, catalog, deliveries, events, portal, webhooks
+from carrier_api.routes import admin, callbacks, catalog, deliveries, events, health, portal, webhooks
 
 
 class Resolver(APIGatewayHttpResolver):
@@ -90,6 +90,7 @@ def openapi_document() -> Response[str]:
 
 for resource in (webhooks, deliveries, events, callbacks, catalog, portal, admin):
     app.include_router(resource.router)
+app.include_router(health.router)  # a webhook's stats and replay
 
 
 @observed

@@ -4,13 +4,15 @@ on both, the real one on moto. A unit test on the fake is only as true as this c
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 
-from carrier.errors import NotFound
-from carrier.ports import EngineStore
+from carrier.errors import InvalidInput, NotFound
+from carrier.ports import EngineStore, ReplayStore
 from carrier.store import ATTEMPTS_KEPT, Store
+from carrier.store import events as event_index
 from tests.fakes import MemoryStore
 
 T = "t1"
@@ -186,3 +188,81 @@ def test_open_deliveries_past_due_are_in_the_sparse_index_until_they_end(store: 
     store.record_attempt(T, "wh_1", "del_a", attempt(2), {"status": "delivered"})
     assert store.overdue_deliveries("2026-01-02T00:00:00.000Z", 10) == []
     assert "open_due" not in store.get_delivery(T, "wh_1", "del_a")
+
+
+# ---- replay's reads: the events index and delivery statuses by the batch ------------------------------------
+
+
+def stored_event(store: ReplayStore, event_id: str, at: str, tenant: str = T, **fields: Any) -> Any:
+    record: Any = {
+        "tenant_id": tenant,
+        "id": event_id,
+        "type": "model.trained",
+        "timestamp": at,
+        "data": "{}",
+        **fields,
+    }
+    assert store.put_event(record)
+    return record
+
+
+def page_all(store: ReplayStore, since: datetime, until: datetime, limit: int) -> tuple[list[str], int]:
+    found, cursor, calls = [], None, 0
+    while True:
+        page, cursor = store.event_page(T, since, until, cursor, limit)
+        calls += 1
+        found += [entry["id"] for entry in page]
+        if cursor is None:
+            return found, calls
+        assert calls < 100
+
+
+def test_a_tenants_events_are_read_by_time_each_once_with_a_cursor(store: ReplayStore) -> None:
+    """Given events of the tenant inside and outside a window, another tenant's and a test send's, when the window
+    is read a few at a time, then each of the tenant's published events in it comes once, and nothing else."""
+    records = [stored_event(store, f"evt_{n:02d}", f"2026-01-01T00:{n:02d}:00Z") for n in range(1, 23)]
+    inside = [record["id"] for record in records]
+    stored_event(store, "evt_early", "2025-12-31T23:59:59.999Z")
+    stored_event(store, "evt_late", "2026-01-01T00:30:00.001Z")
+    stored_event(store, "evt_other", "2026-01-01T00:05:00Z", tenant="t2")
+    stored_event(store, "evt_test", "2026-01-01T00:05:00Z", test=True)
+    since, until = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, 0, 30, tzinfo=UTC)
+    found, calls = page_all(store, since, until, limit=5)
+    assert sorted(found) == inside and len(found) == len(set(found))
+    assert calls <= len(inside) // 5 + 1 + event_index.SHARDS
+    assert sorted(page_all(store, since, until, limit=100)[0]) == inside
+    assert store.get_events(T, ["evt_01", "evt_other", "evt_missing"]) == {"evt_01": records[0]}
+    assert store.get_event(T, "evt_01") == records[0]  # the index's fields stay in the store
+
+
+def test_an_entry_resumes_before_or_after_itself(store: ReplayStore) -> None:
+    for n in range(1, 7):
+        stored_event(store, f"evt_{n}", f"2026-01-01T00:0{n}:00Z")
+    since, until = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, 1, tzinfo=UTC)
+    every, _ = store.event_page(T, since, until, None, 100)
+    third = every[2]
+    after, _ = store.event_page(T, since, until, third["after"], 100)
+    before, _ = store.event_page(T, since, until, third["before"], 100)
+    assert [e["id"] for e in after] == [e["id"] for e in every[3:]]
+    assert [e["id"] for e in before] == [e["id"] for e in every[2:]]
+    assert {e["type"] for e in every} == {"model.trained"}
+
+
+def test_a_cursor_of_another_window_or_none_of_ours_is_refused(store: ReplayStore) -> None:
+    stored_event(store, "evt_1", "2026-01-01T00:10:00Z")
+    stored_event(store, "evt_2", "2026-01-01T00:20:00Z")
+    since, until = datetime(2026, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, 1, tzinfo=UTC)
+    [first] = [e for e in store.event_page(T, since, until, None, 100)[0] if e["id"] == "evt_1"]
+    for cursor, later in ((first["after"], datetime(2026, 1, 1, 0, 15, tzinfo=UTC)), ("not-a-cursor", since)):
+        with pytest.raises(InvalidInput) as refused:
+            store.event_page(T, later, until, cursor, 100)
+        assert refused.value.field == "cursor"
+
+
+def test_delivery_statuses_are_read_by_the_batch_for_one_webhook(store: ReplayStore) -> None:
+    claim(store, "del_a")
+    claim(store, "del_b", status="delivered")
+    found = store.delivery_statuses(T, "wh_1", ["del_a", "del_b", "del_missing"])
+    assert found == {"del_a": "pending", "del_b": "delivered"}
+    assert store.delivery_statuses("other-tenant", "wh_1", ["del_a"]) == {}
+    assert store.delivery_statuses(T, "wh_2", ["del_a"]) == {}

@@ -56,8 +56,9 @@ def test_the_reconciler_runs_on_a_schedule_reads_a_sparse_index_and_every_repair
     assert event["Type"] == "Schedule"
     assert event["Properties"]["Schedule"] == {"Fn::Sub": "rate(${ReconcileRateMinutes} minutes)"}
     assert template()["Parameters"]["ReconcileRateMinutes"]["Default"] == 5
-    [index] = resources["Table"]["Properties"]["GlobalSecondaryIndexes"]
     from carrier.store import open_index
+
+    [index] = [i for i in resources["Table"]["Properties"]["GlobalSecondaryIndexes"] if i["IndexName"] == "open"]
 
     keys = {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]}
     assert index["IndexName"] == open_index.INDEX and keys == {"HASH": "open_shard", "RANGE": "open_due"}

@@ -107,6 +107,7 @@ class DeliveryService:
             tenant_id=tenant_id,
             timestamp=iso(self.clock.now()),
             data=request.data if request.data is not None else example,
+            test=True,
         )
         sized_detail(event.type, {"tenant_id": tenant_id, "id": event.id, "data": event.data})  # 413 over the limit
         report = self._run(lambda d: d.dispatch(event, [Target.of_webhook(record)], match=False, retry=False))

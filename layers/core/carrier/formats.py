@@ -26,6 +26,7 @@ class Event:
     timestamp: str  # RFC 3339, the time the event was published
     data: dict[str, Any]
     callback_url: str | None = None
+    test: bool = False  # a test send (`POST .../test`): never published, so never replayed
 
 
 Builder = Callable[[Event, int], Any]

@@ -15,6 +15,7 @@ time: the types they name are read by the type checker only.
 | `DispatchStore` | `Dispatcher` | `store.Store` |
 | `TenantSettingStore` | `CallbackService` | `store.Store` |
 | `EngineStore` | `RetryService`, `DeliveryService` | `store.Store` |
+| `ReplayStore` | `ReplayService` | `store.Store` |
 | `EventPublisher` | `recording.Recorder`, `RetryService.exhaust`, `WebhookService` | `operational.BusPublisher` |
 """
 
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 if TYPE_CHECKING:  # names for the type checker only: no import cycle, no aiohttp at cold start
     from carrier.operational import OperationalEvent
     from carrier.records import AttemptRecord, DeliveryRecord, EventRecord, SecretDocument, WebhookRecord
+    from carrier.store.events import IndexedEvent
     from carrier.targets import Handoff
     from carrier.transport import HttpResult
 
@@ -174,12 +176,30 @@ class EngineStore(DispatchStore, TenantSettingStore, Protocol):
     def release_delivery_lock(self, tenant_id: str, webhook_id: str | None, delivery_id: str, owner: str) -> None: ...
 
 
+class ReplayStore(EngineStore, Protocol):
+    """What replay reads besides the engine's surface: the tenant's events by time, in batches."""
+
+    def event_page(
+        self, tenant_id: str, since: datetime, until: datetime, cursor: str | None, limit: int
+    ) -> tuple[list[IndexedEvent], str | None]:
+        """Up to `limit` events published in [since, until] from `cursor` on, and the cursor of the rest (None when
+        done). Raises `errors.InvalidInput` (field `cursor`) for a cursor not of this window."""
+        ...
+
+    def get_events(self, tenant_id: str, event_ids: list[str]) -> dict[str, EventRecord]: ...
+
+    def delivery_statuses(self, tenant_id: str, webhook_id: str, delivery_ids: list[str]) -> dict[str, str]:
+        """delivery id -> status, for those of the webhook's deliveries that exist."""
+        ...
+
+
 __all__ = [
     "Clock",
     "DispatchStore",
     "EngineStore",
     "EventPublisher",
     "HttpTransport",
+    "ReplayStore",
     "RetryScheduler",
     "SecretReader",
     "SecretVault",

@@ -126,6 +126,7 @@ class EventRecord(TypedDict):
     data: str  # JSON (floats and nesting survive DynamoDB)
     callback_url: NotRequired[str | None]
     expires_at: NotRequired[int]
+    test: NotRequired[bool]  # a test send's event: stored for its log, never in the events index (never replayed)
 
 
 class SecretKey(TypedDict):
@@ -184,6 +185,8 @@ def event_record(event: Event, expires_at: int) -> EventRecord:
         "callback_url": event.callback_url,
         "expires_at": expires_at,
     }
+    if event.test:
+        record["test"] = True
     return without_nones(record)
 
 

@@ -175,7 +175,13 @@ class RetryService:
         )
 
     async def _manual(
-        self, dispatcher: Dispatcher, tenant_id: str, webhook_id: str | None, delivery_id: str, trigger: str
+        self,
+        dispatcher: Dispatcher,
+        tenant_id: str,
+        webhook_id: str | None,
+        delivery_id: str,
+        trigger: str,
+        only: tuple[str, ...] = (),
     ) -> SendResult:
         from carrier.deliveries import send_result
 
@@ -195,6 +201,8 @@ class RetryService:
                 raise Conflict(
                     "the first attempt of this delivery is in progress; try again shortly", field="delivery_id"
                 )
+            if only and current not in only:  # moved on since the caller read it (e.g. another replay delivered it)
+                raise Conflict(f"the delivery is {current} now", field="delivery_id")
             result = await dispatcher.attempt(
                 event, target, delivery_id, attempt_number=delivery["attempt_count"], trigger=trigger
             )
@@ -208,6 +216,17 @@ class RetryService:
         finally:
             self.store.release_delivery_lock(tenant_id, webhook_id, delivery_id, owner)
         return send_result(delivery_id, event.id, result)
+
+    async def resend(
+        self, dispatcher: Dispatcher, tenant_id: str, webhook_id: str, delivery_id: str, only: tuple[str, ...]
+    ) -> SendResult:
+        """Inside a caller's run (`run`): send an ended delivery again, as recover does, only while it is in one of
+        `only` (read under its lock); Conflict when it moved on or an attempt of it is in progress."""
+        return await self._manual(dispatcher, tenant_id, webhook_id, delivery_id, "replay", only)
+
+    def run(self, work: Callable[[Dispatcher], Any]) -> Any:
+        """Run `work(dispatcher)` as sends a tenant waits for (an API call's timeouts), e.g. a replay's."""
+        return self._run(work, interactive=True)
 
     def recover(self, tenant_id: str, webhook_id: str, since: datetime) -> dict[str, Any]:
         """Re-send every failed, exhausted or skipped delivery of a webhook created since `since` (up to 100 a

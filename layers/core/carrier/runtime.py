@@ -18,10 +18,12 @@ if TYPE_CHECKING:
     from carrier.callbacks import CallbackService
     from carrier.deliveries import DeliveryService
     from carrier.dispatch import Dispatcher
+    from carrier.health import HealthService
     from carrier.ingest import PublishRequest, PublishResult
     from carrier.models import SendResult
     from carrier.ports import Clock, EventPublisher, RetryScheduler
     from carrier.reconciler import Reconciler
+    from carrier.replay import ReplayService
     from carrier.retries import RetryService
     from carrier.transport import Transport
 
@@ -84,6 +86,20 @@ def retry_service() -> RetryService:
     from carrier.retries import RetryService
 
     return RetryService(get_settings(), store(), vault(), events=events())
+
+
+@lru_cache(maxsize=1)
+def replay_service() -> ReplayService:
+    from carrier.replay import ReplayService
+
+    return ReplayService(get_settings(), store(), retry_service())
+
+
+@lru_cache(maxsize=1)
+def health_service() -> HealthService:
+    from carrier.health import HealthService
+
+    return HealthService(store())
 
 
 @lru_cache(maxsize=1)
@@ -201,6 +217,8 @@ def reset() -> None:
         callback_service,
         delivery_service,
         retry_service,
+        replay_service,
+        health_service,
         transport,
         dispatcher,
         reconciler,

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-from typing import Any, cast
+from typing import Any
 
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
 from carrier.errors import NotFound
 from carrier.records import AttemptRecord, DeliveryRecord, EventRecord, delivery_record
-from carrier.store import keys, open_index
+from carrier.store import events, keys, open_index
 from carrier.store.table import applied, assignments, is_condition_failure, strip
 from carrier.store.webhooks import WebhookItems
 
@@ -21,13 +21,14 @@ class DeliveryItems(WebhookItems):
     """Deliveries write their webhook's `last_call`/`last_error` too."""
 
     def put_event(self, record: EventRecord) -> bool:
-        """Store an event once; False when it was stored before (a duplicate publish or redelivery)."""
-        item = {**keys.event(record["tenant_id"], record["id"]), **record}
+        """Store an event once, in its tenant's time index (`store.events`); False when it was stored before (a
+        duplicate publish or redelivery)."""
+        item = {**keys.event(record["tenant_id"], record["id"]), **record, **events.indexed(record)}
         return applied(lambda: self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)"))
 
     def get_event(self, tenant_id: str, event_id: str) -> EventRecord | None:
         item = self.table.get_item(Key=keys.event(tenant_id, event_id)).get("Item")
-        return cast(EventRecord, strip(item)) if item else None
+        return events.without_index(item) if item else None
 
     def claim_delivery(self, record: DeliveryRecord, stale_before: str) -> bool:
         """Create a delivery, or take over one left `pending` by a crashed run (and not locked by a ladder step
@@ -131,6 +132,28 @@ class DeliveryItems(WebhookItems):
                 for i in page.get("Items", [])
             ]
         return found[:limit]
+
+    def delivery_statuses(self, tenant_id: str, webhook_id: str, delivery_ids: list[str]) -> dict[str, str]:
+        """The status of each of a webhook's deliveries that exists among `delivery_ids` (BatchGetItem, 100 keys a
+        call, the status alone returned)."""
+        found: dict[str, str] = {}
+        wanted = list(dict.fromkeys(delivery_ids))
+        for start in range(0, len(wanted), 100):
+            batch = [keys.delivery(tenant_id, webhook_id, did) for did in wanted[start : start + 100]]
+            request: dict[str, Any] = {
+                self.table_name: {
+                    "Keys": batch,
+                    "ProjectionExpression": "delivery_id, tenant_id, #s",
+                    "ExpressionAttributeNames": {"#s": "status"},
+                }
+            }
+            while request:
+                answer = self.client.batch_get_item(RequestItems=request)
+                for item in answer.get("Responses", {}).get(self.table_name, []):
+                    if item.get("tenant_id") == tenant_id:
+                        found[str(item["delivery_id"])] = str(item["status"])
+                request = answer.get("UnprocessedKeys") or {}
+        return found
 
     def acquire_delivery_lock(
         self, tenant_id: str, webhook_id: str | None, delivery_id: str, owner: str, until: str, now: str
