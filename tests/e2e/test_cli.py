@@ -26,7 +26,9 @@ def test_publish_list_and_tail(stack: Stack, tenant: Tenant) -> None:
     with Receiver() as receiver:
         hook = tenant.create(receiver.url)
         assert hook["id"] in carrier(stack, tenant, "webhooks", "list")
-        published = json.loads(carrier(stack, tenant, "publish", "model.trained", "--data", '{"model_id": "m1"}'))
+        published = json.loads(
+            carrier(stack, tenant, "publish", "model.trained", "--data", '{"model_id": "m1"}', "--output", "json")
+        )
         line = carrier(
             stack,
             tenant,

@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from carrier.cli import callbacks
+from carrier.cli import callbacks, webhooks
 from carrier.cli.commands import (
     cmd_deliveries_recover,
     cmd_deliveries_tail,
@@ -19,9 +19,8 @@ from carrier.cli.commands import (
     cmd_keys_list,
     cmd_keys_revoke,
     cmd_publish,
-    cmd_webhooks_list,
 )
-from carrier.cli.common import CliError
+from carrier.cli.common import ApiFailure, CliError
 from carrier.cli.receiving import cmd_receive, cmd_verify
 
 
@@ -48,34 +47,29 @@ def build_parser() -> argparse.ArgumentParser:
     listing = keys.add_parser("list", parents=[common, owner], help="key ids and creation times, never the keys")
     listing.set_defaults(func=cmd_keys_list, needs_owner=True)
 
-    webhooks = commands.add_parser("webhooks", help="the tenant's webhooks").add_subparsers(
-        dest="action", required=True
-    )
-    wh_list = webhooks.add_parser("list", parents=[common])
-    wh_list.add_argument("--limit", type=int, default=100)
-    wh_list.set_defaults(func=cmd_webhooks_list)
+    webhooks.add_parser(commands, common)
 
     tail = commands.add_parser("deliveries", help="a webhook's delivery log").add_subparsers(
         dest="action", required=True
     )
     follow = tail.add_parser("tail", parents=[common], help="follow new attempts of a webhook (Ctrl-C stops)")
-    follow.add_argument("webhook_id")
+    follow.add_argument("webhook_id", help="the webhook whose log to follow")
     follow.add_argument("--interval", type=float, default=2.0, help="seconds between polls")
     follow.add_argument("--history", action="store_true", help="print the latest deliveries first")
     follow.add_argument("--count", type=int, default=0, help="stop after this many lines")
     follow.set_defaults(func=cmd_deliveries_tail)
     recover = tail.add_parser("recover", parents=[common], help="re-send failed and exhausted deliveries since a time")
-    recover.add_argument("webhook_id")
+    recover.add_argument("webhook_id", help="the webhook whose failures to send again")
     recover.add_argument("--since", required=True, help="ISO 8601 time, e.g. 2026-01-01T00:00:00Z")
     recover.set_defaults(func=cmd_deliveries_recover)
 
     publish = commands.add_parser(
         "publish", parents=[common], help="publish an event through the API (POST /v1/events)"
     )
-    publish.add_argument("type")
+    publish.add_argument("type", help="a catalog event type, e.g. model.trained (GET /v1/event-types lists them)")
     publish.add_argument("--data", default="{}", help="the event's data, as JSON")
     publish.add_argument("--id", help="event id (idempotency key)")
-    publish.add_argument("--callback-url")
+    publish.add_argument("--callback-url", help="a per-job callback URL the event is also sent to")
     publish.set_defaults(func=cmd_publish)
 
     dlq = commands.add_parser("dlq", help="the dispatcher's dead-letter queue").add_subparsers(
@@ -94,17 +88,19 @@ def build_parser() -> argparse.ArgumentParser:
 
     schemes = list(SCHEMES)
     receive = commands.add_parser("receive", parents=[common], help="run a local receiver that checks signatures")
-    receive.add_argument("--port", type=int, default=9000)
-    receive.add_argument("--host", default="127.0.0.1")
+    receive.add_argument("--port", type=int, default=9000, help="port to listen on (default 9000)")
+    receive.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     receive.add_argument("--secret", help="the webhook's secret (or $CARRIER_SECRET)")
-    receive.add_argument("--scheme", choices=schemes, default=DEFAULT_SCHEME)
+    receive.add_argument(
+        "--scheme", choices=schemes, default=DEFAULT_SCHEME, help=f"signature scheme ({DEFAULT_SCHEME})"
+    )
     receive.add_argument("--header", help="signature header of single-signature schemes")
     receive.add_argument("--status", type=int, default=200, help="status code to answer (default 200)")
     receive.set_defaults(func=cmd_receive)
 
     check = commands.add_parser("verify", parents=[common], help="check a saved request's signature")
-    check.add_argument("--secret", required=True)
-    check.add_argument("--scheme", choices=schemes, default=DEFAULT_SCHEME)
+    check.add_argument("--secret", required=True, help="the webhook's signing secret")
+    check.add_argument("--scheme", choices=schemes, default=DEFAULT_SCHEME, help=f"signature scheme ({DEFAULT_SCHEME})")
     check.add_argument("--body", required=True, help="file holding the raw body")
     check.add_argument("-H", "--header", dest="headers", action="append", default=[], help="'Name: value'")
     check.add_argument("--signature-header", help="signature header of single-signature schemes")
@@ -122,6 +118,10 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         return int(args.func(args))
+    except ApiFailure as exc:  # what the API refused: `message (field)`, one line each
+        for line in exc.lines:
+            print(f"carrier: {line}", file=sys.stderr)
+        return 1
     except (CliError, CarrierError) as exc:
         print(f"carrier: {getattr(exc, 'message', exc)}", file=sys.stderr)
         return 2

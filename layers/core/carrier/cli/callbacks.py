@@ -23,7 +23,7 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     setting = callbacks.add_parser(
         "set", parents=[common], help="set (or replace) the tenant's callback secret and scheme (secret printed once)"
     )
-    setting.add_argument("--tenant", required=True)
+    setting.add_argument("--tenant", required=True, help="the tenant whose callbacks these are")
     setting.add_argument("--secret", help="a custom secret the customer shares (24 to 64 bytes); generated if absent")
     setting.add_argument("--scheme", choices=list(SCHEMES), help="signature scheme (default hmac-sha256-base64)")
     setting.add_argument("--header", help="signature header of single-signature schemes")
@@ -31,8 +31,8 @@ def add_parser(commands: Any, common: argparse.ArgumentParser) -> None:
     setting.add_argument("--table", help="DynamoDB table (default: the local stack's, or $CARRIER_TABLE)")
     setting.set_defaults(func=cmd_callbacks_set)
     show = callbacks.add_parser("show", parents=[common], help="the tenant's callback scheme (never the secret)")
-    show.add_argument("--tenant", required=True)
-    show.add_argument("--table")
+    show.add_argument("--tenant", required=True, help="the tenant whose callback scheme to show")
+    show.add_argument("--table", help="DynamoDB table (default: the local stack's, or $CARRIER_TABLE)")
     show.set_defaults(func=cmd_callbacks_show)
 
 

@@ -45,17 +45,6 @@ def cmd_keys_list(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_webhooks_list(args: argparse.Namespace) -> int:
-    status, body = Target(args).api("GET", f"/v1/webhooks?limit={args.limit}")
-    if status != 200:
-        raise CliError(f"API answered {status}: {body}")
-    rows = [("ID", "STATUS", "URL", "EVENTS")] + [
-        (w["id"], w["status"], w["url"], ",".join(w["events"])) for w in body["data"]
-    ]
-    emit(args, body, rows)
-    return 0
-
-
 def cmd_publish(args: argparse.Namespace) -> int:
     try:
         data = json.loads(args.data)
@@ -66,10 +55,7 @@ def cmd_publish(args: argparse.Namespace) -> int:
         body["id"] = args.id
     if args.callback_url:
         body["callback_url"] = args.callback_url
-    status, answer = Target(args).api("POST", "/v1/events", body)
-    if status >= 300:
-        raise CliError(f"API answered {status}: {answer}")
-    emit(args, answer)
+    emit(args, Target(args).call("POST", "/v1/events", body))  # --output table: FIELD / VALUE rows
     return 0
 
 
@@ -81,9 +67,7 @@ def cmd_deliveries_tail(args: argparse.Namespace) -> int:
     seen: dict[str, int] = {}
     printed, first = 0, True
     while True:
-        status, page = target.api("GET", f"/v1/webhooks/{args.webhook_id}/deliveries?limit=50")
-        if status != 200:
-            raise CliError(f"API answered {status}: {page}")
+        page = target.call("GET", f"/v1/webhooks/{args.webhook_id}/deliveries?limit=50")
         for delivery in reversed(page["deliveries"]):
             known = seen.get(delivery["delivery_id"])
             seen[delivery["delivery_id"]] = delivery["attempts"]
@@ -110,9 +94,7 @@ def cmd_deliveries_recover(args: argparse.Namespace) -> int:
     target = Target(args)
     totals = {"recovered": 0, "delivered": 0, "failed": 0, "skipped": 0}
     while True:
-        status, answer = target.api("POST", f"/v1/webhooks/{args.webhook_id}/recover", {"since": args.since})
-        if status != 200:
-            raise CliError(f"API answered {status}: {answer}")
+        answer = target.call("POST", f"/v1/webhooks/{args.webhook_id}/recover", {"since": args.since})
         for key in totals:
             totals[key] += answer.get(key, 0)
         progress_bar(totals["recovered"], totals["recovered"] + (100 if answer["has_more"] else 0))

@@ -7,6 +7,7 @@ import json
 import os
 import urllib.error
 import urllib.request
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +16,21 @@ STATE_ENV = "CARRIER_STATE"
 
 class CliError(Exception):
     pass
+
+
+class ApiFailure(CliError):
+    """The API refused a request: each problem it named, as `message (field)`; the command exits 1."""
+
+    def __init__(self, status: int, body: Any) -> None:
+        body = body if isinstance(body, dict) else {}
+        problems = [p for p in body.get("errors") or [] if isinstance(p, dict) and p.get("message")]
+        if not problems:
+            problems = [
+                {"message": body.get("message") or f"the API answered HTTP {status}", "field": body.get("field")}
+            ]
+        self.status = status
+        self.lines = [f"{p['message']} ({p['field']})" if p.get("field") else str(p["message"]) for p in problems]
+        super().__init__("\n".join(self.lines))
 
 
 def find_state() -> dict[str, Any]:
@@ -65,6 +81,13 @@ class Target:
 
         return Vault(prefix, cache_seconds=0)
 
+    def call(self, method: str, path: str, body: Any = None) -> Any:
+        """An API call that must succeed: its answer, or `ApiFailure` naming what the API refused."""
+        status, answer = self.api(method, path, body)
+        if status >= 300:
+            raise ApiFailure(status, answer)
+        return answer
+
     def api(self, method: str, path: str, body: Any = None) -> tuple[int, Any]:
         if not self.api_url or not self.api_key:
             raise CliError("no API: start `make local`, or set CARRIER_API_URL and CARRIER_API_KEY")
@@ -88,14 +111,32 @@ class Target:
             raw = exc.read()
             try:
                 return exc.code, json.loads(raw)
-            except ValueError:
-                return exc.code, {"message": raw.decode(errors="replace")}
+            except ValueError:  # not the API's JSON (a proxy's page): its status, never its text
+                return exc.code, {"message": f"the API answered HTTP {exc.code} {exc.reason}".strip()}
+        except urllib.error.URLError as exc:
+            raise CliError(f"the API at {self.api_url} could not be reached ({exc.reason})") from exc
 
 
-def emit(args: argparse.Namespace, value: Any, table: list[tuple[str, ...]] | None = None) -> None:
-    if getattr(args, "output", "table") == "json" or table is None:
+def emit(args: argparse.Namespace, value: Any, table: Sequence[tuple[str, ...]] | None = None) -> None:
+    """`--output json`: the value as JSON; the table format: `table`, or one `FIELD  value` row per key."""
+    if getattr(args, "output", "table") == "json":
         print(json.dumps(value, indent=2, default=str))
+        return
+    if table is None:
+        table = fields_table(value)
+    if not table:
         return
     widths = [max(len(str(row[i])) for row in table) for i in range(len(table[0]))]
     for row in table:
         print("  ".join(str(cell).ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip())
+
+
+def fields_table(value: Any) -> list[tuple[str, ...]]:
+    """A JSON object as FIELD / VALUE rows (nested values as compact JSON; nulls as -)."""
+    if not isinstance(value, dict):
+        return [("VALUE",), (json.dumps(value, default=str),)]
+    rows: list[tuple[str, ...]] = [("FIELD", "VALUE")]
+    for key, item in value.items():
+        shown = "-" if item is None else item if isinstance(item, str) else json.dumps(item, default=str)
+        rows.append((key, shown))
+    return rows
