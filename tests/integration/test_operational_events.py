@@ -5,7 +5,7 @@ to them (real local receivers). A PutEvents failure (a botocore hook, as tests/f
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import boto3
@@ -19,7 +19,7 @@ from tests.fakes import RecordingScheduler
 from tests.integration.conftest import create, deliveries
 from tests.pipeline import bus_event, dispatch
 from tests.receiver import Answer, Received, Receiver
-from tests.support import FakeContext, call_api, load_handler, template
+from tests.support import ROOT, FakeContext, call_api, load_handler, template
 
 LADDER = (300, 1800, 7200, 28800, 86400)
 
@@ -172,8 +172,10 @@ def put_events_fails() -> Iterator[Any]:
     def install(code: str, times: int) -> PutEventsFails:
         if boto3.DEFAULT_SESSION is None:
             boto3.setup_default_session()
+        assert boto3.DEFAULT_SESSION is not None
         hook = PutEventsFails(code, times)
-        boto3.DEFAULT_SESSION.events.register("before-call.events.PutEvents", hook, unique_id="put-events-fails")
+        handler: Callable[..., Any] = hook  # botocore's hooks may answer the call (as tests/faults/injector.py)
+        boto3.DEFAULT_SESSION.events.register("before-call.events.PutEvents", handler, unique_id="put-events-fails")
         aws.reset()  # clients made from now on see the hook
         installed.append(hook)
         return hook
@@ -206,3 +208,39 @@ def test_a_put_events_throttled_once_is_published_on_the_next_try(bus: Any, put_
         create(gone.url)
         dispatch(bus_event("model.trained", {"model_id": "m"}, event_id="evt_t"))
     assert [c["detail-type"] for c in bus()] == ["carrier.webhook.disabled"]
+
+
+def readme_rule() -> dict[str, Any]:
+    """The sample rule of the README's "Operational events" (CloudFormation tags such as !Ref read as None)."""
+    import re
+
+    import yaml
+
+    class Tagless(yaml.SafeLoader):
+        pass
+
+    Tagless.add_multi_constructor("!", lambda loader, suffix, node: None)
+    section = (ROOT / "README.md").read_text().split("### Operational events", 1)[1].split("\n## ", 1)[0]
+    [block] = re.findall(r"```yaml\n(.*?)```", section, flags=re.S)
+    rule: dict[str, Any] = yaml.load(block, Loader=Tagless)["WebhookTroubleRule"]["Properties"]  # a SafeLoader
+    return rule
+
+
+def test_the_readme_sample_rule_routes_operational_events_and_nothing_else(bus: Any, aws: dict[str, str]) -> None:
+    # Given the README's rule on the bus, into a queue of the platform's
+    sqs, events = boto3.client("sqs"), boto3.client("events")
+    url = sqs.create_queue(QueueName="on-call")["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    pattern = json.dumps(readme_rule()["EventPattern"])
+    events.put_rule(Name="webhook-trouble", EventBusName=aws["EVENT_BUS_NAME"], EventPattern=pattern)
+    events.put_targets(Rule="webhook-trouble", EventBusName=aws["EVENT_BUS_NAME"], Targets=[{"Id": "q", "Arn": arn}])
+    # When a 410 disables a webhook, and the platform publishes an event of its own
+    with Receiver(lambda r: Answer(410)) as gone:
+        hook = create(gone.url)
+        dispatch(bus_event("model.trained", {"model_id": "m"}, event_id="evt_gone"))
+    status, _ = call_api("POST", "/v1/events", body={"type": "model.trained", "data": {"model_id": "m"}})
+    assert status == 202
+    # Then the platform's queue holds the operational event only
+    messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)["Messages"]
+    [routed] = [json.loads(m["Body"]) for m in messages]
+    assert routed["detail-type"] == "carrier.webhook.disabled" and routed["detail"]["data"]["webhook_id"] == hook["id"]

@@ -290,3 +290,27 @@ def test_an_entry_is_an_event_like_any_other() -> None:
     assert detail == {"tenant_id": TENANT, "data": {"webhook_id": "wh_1"}, "id": "evt_op_0"}
     parsed = parse_bus_event({"detail-type": said.type, "source": entry["Source"], "detail": detail})
     assert (parsed.id, parsed.tenant_id, parsed.data) == (said.id, TENANT, said.data)
+
+
+# ---- the README's table is the code's ---------------------------------------------------------------------------
+
+
+def test_the_readme_table_lists_each_operational_event_with_the_data_it_carries() -> None:
+    from carrier.profile import builtin_types
+    from tests.unit.readme import table
+
+    rows = {row[0].strip("`"): [name.strip("` ") for name in row[2].split(",")] for row in table("operational event")}
+    assert tuple(rows) == operational.TYPES
+    examples = {t.name: t.example for t in builtin_types()}
+    record = {"tenant_id": TENANT, "id": "wh_1", "url": "https://x.example", "description": ""}
+    delivery = {"tenant_id": TENANT, "delivery_id": "del_1", "event_id": "e", "event_type": "model.trained"}
+    built = {
+        "carrier.webhook.disabled": operational.webhook_disabled(record, "r", "gone", "t", "k"),
+        "carrier.webhook.enabled": operational.webhook_enabled(record, "t"),
+        "carrier.delivery.exhausted": operational.delivery_exhausted(delivery, "https://x.example", "t"),
+        "carrier.webhook.failing": operational.webhook_failing(record, 10, 10, {"message": "m"}, "k"),
+        "carrier.webhook.recovered": operational.webhook_recovered(record, 12, "t", "k"),
+    }
+    for name, fields in rows.items():  # the catalog's example and what Carrier sends hold exactly the documented keys
+        assert sorted(examples[name]) == sorted(fields) == sorted(built[name].data), name
+        assert built[name].type == name and examples[name] and get_catalog().types[name].description
