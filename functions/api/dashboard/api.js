@@ -114,6 +114,9 @@ export const webhooks = {
   test: (id, eventType) => api("POST", `/v1/webhooks/${encodeURIComponent(id)}/test`, { body: { event_type: eventType } }),
   rotate: (id) => api("POST", `/v1/webhooks/${encodeURIComponent(id)}/secret/rotate`),
   recover: (id, since) => api("POST", `/v1/webhooks/${encodeURIComponent(id)}/recover`, { body: { since } }),
+  // {since, until?, cursor?}: one bounded page of the window; call again with `next_cursor` until it is null
+  replay: (id, body) => api("POST", `/v1/webhooks/${encodeURIComponent(id)}/replay`, { body }),
+  stats: (id, window) => api("GET", `/v1/webhooks/${encodeURIComponent(id)}/stats`, { query: { window } }),
 };
 
 export const deliveries = {
