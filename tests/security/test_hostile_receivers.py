@@ -212,7 +212,9 @@ HOSTILE = [
         answer(b"HTTP/9.9 200 OK\r\nContent-Length: 0\r\n\r\n"),
         r"invalid HTTP response",
     ),
-    hostile("bare-close", "reads the request, closes without a byte", bare_close, r"closed the connection without answering"),
+    hostile(
+        "bare-close", "reads the request, closes without a byte", bare_close, r"closed the connection without answering"
+    ),
     hostile(
         "close-at-once",
         "closes before reading the request",
