@@ -8,6 +8,7 @@ and answer; `carrier.*` decides.
 from __future__ import annotations
 
 from re import Match
+from threading import Lock
 from typing import Any, TypedDict
 from urllib.parse import unquote
 
@@ -93,6 +94,12 @@ for resource in (webhooks, deliveries, events, callbacks, catalog, portal, admin
 app.include_router(health.router)  # a webhook's stats and replay
 
 
+# Lambda hands an instance one request at a time, and the resolver keeps the current request on itself
+# (`current_event`); the local stack serves concurrent requests from this one module, so they take turns here.
+ONE_AT_A_TIME = Lock()
+
+
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    return view.answer(app.resolve(view.request(event), context), event)
+    with ONE_AT_A_TIME:
+        return view.answer(app.resolve(view.request(event), context), event)

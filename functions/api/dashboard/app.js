@@ -1,5 +1,6 @@
 // Carrier dashboard: a hash-routed single page over the public API. Views are plain functions of the route.
 import { ApiError, deliveries, eventTypes, session, vocabularies, webhooks } from "./api.js";
+import { adoptSessionFromUrl, changing, loadAccess } from "./portal.js";
 import {
   alertBox,
   announce,
@@ -39,6 +40,7 @@ const ROUTES = [
 ];
 
 async function route() {
+  adoptSessionFromUrl(); // <api>/dashboard#session=<token>: signed in by the URL (portal.js)
   if (!session.get()) return signIn();
   document.getElementById("nav").hidden = false;
   const hash = location.hash || "#/webhooks";
@@ -60,6 +62,7 @@ async function render(view) {
   const token = ++renders;
   try {
     VOCABULARY = await vocabularies();
+    await loadAccess(); // what this credential may do: a read-only session sees no control that changes things
     const brand = document.querySelector(".brand");
     if (brand) brand.title = `profile: ${VOCABULARY.profile}`; // the deployment's profile (profiles/<name>.yaml)
     const content = await view();
@@ -120,7 +123,7 @@ async function webhookList(cursor, shown = []) {
   const page = await webhooks.list(cursor);
   const rows = [...shown, ...page.data];
   return [
-    h("div", { class: "row spread" }, h("h1", {}, "Webhooks"), h("a", { class: "button primary", href: "#/webhooks/new" }, "New webhook")),
+    h("div", { class: "row spread" }, h("h1", {}, "Webhooks"), changing(h("a", { class: "button primary", href: "#/webhooks/new" }, "New webhook"))),
     rows.length
       ? table("Webhooks", [
           ["URL", (w) => h("a", { href: `#/webhooks/${encodeURIComponent(w.id)}`, title: w.url }, w.url), "url"],
@@ -306,7 +309,7 @@ async function webhookView(id) {
     hook.status === "disabled"
       ? note(`Disabled${hook.disabled_reason ? `: ${hook.disabled_reason}` : ""}. Nothing new is sent until it is enabled.`, "warn")
       : null,
-    h("div", { class: "row" }, h("a", { class: "button", href: `${base}/edit` }, "Edit"), toggle, rotate, remove),
+    h("div", { class: "row" }, changing(h("a", { class: "button", href: `${base}/edit` }, "Edit"), toggle, rotate, remove)),
     status,
     h("section", { class: "panel", "aria-labelledby": "details-title" },
       h("h2", { id: "details-title" }, "Details"),
@@ -323,8 +326,7 @@ async function webhookView(id) {
         prop("Last error", callSummary(hook.last_error)),
         prop("Created", when(hook.created_at)),
       )),
-    testPanel(id, types),
-    recoverPanel(id),
+    changing(testPanel(id, types), recoverPanel(id)),
     deliveryLog(id, types),
   ];
 }
@@ -530,7 +532,7 @@ async function deliveryView(id, deliveryId, sent) {
   return [
     h("p", {}, h("a", { href: base }, "← Back to the webhook")),
     h("div", { class: "row spread" }, h("h1", {}, `${delivery.event_type} delivery`), badge(delivery.status)),
-    h("div", { class: "row" }, retry),
+    h("div", { class: "row" }, changing(retry)),
     result,
     h("section", { class: "panel" },
       h("dl", { class: "props" },
