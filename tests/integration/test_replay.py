@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from carrier import runtime
+from carrier import profile, runtime
 from carrier.clock import iso
 from carrier.verify import verify
 from tests.fakes import RecordingScheduler
@@ -155,3 +155,24 @@ def test_stats_count_what_the_log_holds(pipeline: RecordingScheduler) -> None:
     assert stats["response_time_ms_p50"] is not None and stats["response_time_ms_p95"] >= stats["response_time_ms_p50"]
     assert stats["last_success_at"] and stats["sampled"] is False
     assert call_api("GET", f"/v1/webhooks/{hook['id']}/stats")[1]["window"] == "24h"  # the default
+
+
+def test_replay_and_stats_answer_in_the_profiles_words(
+    pipeline: RecordingScheduler, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under seed 004's profile (`delivered` is `success`), the stats' statuses are its words, and Carrier's own for
+    the dashboard (`Carrier-View: carrier`); the routes themselves speak Carrier's names only."""
+    monkeypatch.setenv(profile.ENV, "aiplatform")
+    publish(published(1, "optimization.completed", job_id="j1"))
+    with Receiver() as receiver:
+        body = {"url": receiver.url + "/webhook", "events": ["optimization.completed"], "secret": "a" * 30}
+        status, created = call_api("POST", "/v1/webhooks", body=body)
+        assert status == 201, created
+        status, answer = replay(created["webhook_id"])
+        assert status == 200 and answer["sent"] == answer["delivered"] == 1, answer
+    assert len(receiver.requests) == 1
+    path = f"/v1/webhooks/{created['webhook_id']}/stats"
+    theirs = {c["status"]: c["count"] for c in call_api("GET", path)[1]["counts"]}
+    ours = {c["status"]: c["count"] for c in call_api("GET", path, headers={"Carrier-View": "carrier"})[1]["counts"]}
+    assert theirs["success"] == 1 and "delivered" not in theirs
+    assert ours["delivered"] == 1 and "success" not in ours

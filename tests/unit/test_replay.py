@@ -16,6 +16,7 @@ from carrier.replay import ReplayService
 from carrier.store import events as event_index
 from carrier.targets import Target
 from tests.fakes import START, answer
+from tests.support import template
 from tests.unit.engine import TENANT, Engine
 
 NOW = START + timedelta(days=1)
@@ -201,3 +202,13 @@ def test_a_cursor_of_another_window_is_refused() -> None:
     with pytest.raises(InvalidInput) as refused:
         replay(built, since="2026-01-01T23:00:00Z", cursor=entry_cursor)
     assert refused.value.field == "cursor" and first.sent == 3
+
+
+def test_the_events_index_copies_the_type_alone_never_the_event() -> None:
+    """The template's `events` index is keyed as `store.events` writes it, and projects keys and `type` only: one
+    small index write per event, never a second copy of its data (issue 19's cost goal)."""
+    indexes = template()["Resources"]["Table"]["Properties"]["GlobalSecondaryIndexes"]
+    [index] = [i for i in indexes if i["IndexName"] == event_index.INDEX]
+    keys = {k["KeyType"]: k["AttributeName"] for k in index["KeySchema"]}
+    assert (keys["HASH"], keys["RANGE"]) == event_index.FIELDS
+    assert index["Projection"] == {"ProjectionType": "INCLUDE", "NonKeyAttributes": ["type"]}
