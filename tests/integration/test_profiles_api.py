@@ -127,3 +127,30 @@ def test_a_profile_never_loosens_the_security_rules(use: Any, monkeypatch: pytes
     use("aiplatform")  # its docs say https: http:// is refused
     status, body = call_api("POST", "/v1/webhooks", body={"url": "http://hooks.example.com/x", "events": ["vision.*"]})
     assert status == 422 and body["field"] == "url", body
+
+
+def test_the_openapi_document_and_messages_follow_the_profile(use: Any) -> None:
+    use("techsolut")
+    _, document = call_api("GET", "/openapi.json")
+    schemas = document["components"]["schemas"]
+    assert document["info"]["x-carrier-profile"] == "techsolut"
+    assert schemas["WebhookCreate"]["properties"]["payload_format"]["default"] == "classic"
+    assert schemas["Signature"]["properties"]["scheme"]["default"] == "hmac-sha256-hex"
+    assert schemas["WebhookCreate"]["properties"]["events"]["examples"] == [["model.trained", "detection.complete"]]
+    use("tchek")
+    _, document = call_api("GET", "/openapi.json")
+    schemas = document["components"]["schemas"]
+    assert schemas["WebhookCreate"]["properties"]["payload_format"]["default"] == "data"
+    assert schemas["WebhookCreate"]["properties"]["events"]["examples"] == [["inspection.created", "inspection.completed"]]
+    assert schemas["PublishRequest"]["properties"]["type"]["examples"] == ["inspection.created"]
+    status, body = call_api("POST", "/v1/webhooks", body={"url": "https://x.example.com/h", "events": ["model.*"]})
+    assert status == 422 and "a prefix such as 'inspection.*'" in body["message"], body
+
+
+def test_the_test_event_names_the_webhook_it_was_sent_to(use: Any) -> None:
+    use("techsolut")
+    with Receiver() as receiver:
+        _, created = call_api("POST", "/v1/webhooks", body={"url": receiver.url, "events": ["model.trained"]})
+        status, sent = call_api("POST", f"/v1/webhooks/{created['id']}/test")
+        assert status == 200 and sent["delivered"], sent
+    assert json.loads(receiver.requests[0].body)["data"]["webhook_id"] == created["id"]

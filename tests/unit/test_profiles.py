@@ -52,7 +52,7 @@ def write(tmp_path: Path, name: str, text: str) -> Path:
 @pytest.mark.parametrize(
     ("text", "named"),
     [
-        ("name: x\ndescription: d\ncatalog: [{name: a.b}]\nwebhoks: {}\n", "key webhoks"),
+        ("name: x\ndescription: d\ncatalog: [{name: a.b}]\nwebhoks: {}\n", "key webhoks: unknown key"),
         (
             "name: x\ndescription: d\ncatalog: [{name: a.b}]\nwebhooks: {payload_format: clasic}\n",
             "webhooks.payload_format",

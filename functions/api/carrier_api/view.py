@@ -135,6 +135,7 @@ def document(openapi_json: str, event: dict[str, Any]) -> str:
     doc = json.loads(openapi_json)
     active = profile.active()
     doc.setdefault("info", {})["x-carrier-profile"] = active.name
+    _profile_defaults(doc, active)
     if rules is None:
         return json.dumps(doc)
     answers = rules.answers
@@ -154,6 +155,24 @@ def document(openapi_json: str, event: dict[str, Any]) -> str:
             schema["enum"] = [answers.delivery_status.get(s, s) for s in schema["enum"]]
     _rename_status_params(doc, answers.delivery_status)
     return json.dumps(doc)
+
+
+def _profile_defaults(doc: dict[str, Any], active: profile.Profile) -> None:
+    """The defaults and examples the models cannot know before the profile is read: the default payload format and
+    signature a new webhook takes, and event types from the profile's own catalog."""
+    own = [t.name for t in active.catalog if t.name.split(".")[0] not in ("webhook", "carrier")]
+    for schema in doc.get("components", {}).get("schemas", {}).values():
+        properties = schema.get("properties")
+        if not isinstance(properties, dict):
+            continue
+        if "payload_format" in properties and "url" in properties:  # a webhook's fields (create, replace)
+            properties["payload_format"]["default"] = active.webhooks.payload_format
+        if "scheme" in properties and "header" in properties:  # Signature
+            properties["scheme"]["default"] = active.webhooks.signature.scheme
+        if "examples" in properties.get("events", {}):
+            properties["events"]["examples"] = [own[:2]]
+        if "examples" in properties.get("type", {}):
+            properties["type"]["examples"] = own[:1]
 
 
 def _rename_status_params(doc: dict[str, Any], statuses: dict[str, str]) -> None:

@@ -45,18 +45,20 @@ NULS = re.compile("(?:" + re.escape(ESCAPED_NUL) + ")+")
 PLACEHOLDER = re.compile('"' + re.escape(ESCAPED_NUL) + '([0-9]+)"')
 
 MAX_DOUBLE_INT = int(sys.float_info.max)  # the largest integer a double holds; beyond it JS reads Infinity
+MAX_EXACT_INT = 2**53  # beyond it, a JSON number is read (by JavaScript, and many parsers) as a rounded double
 _ENCODER = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False, check_circular=False)
 
 
 def unsendable_number_at(value: Any, path: str = "data") -> str | None:
-    """The dotted path of the first number JSON cannot carry to a receiver (NaN, an infinity, or an integer beyond a
-    double's range, which JavaScript reads as Infinity), or None. Publishing refuses such data up front."""
+    """The dotted path of the first number JSON cannot carry to every receiver exactly (NaN, an infinity, or an
+    integer beyond 2**53, which JavaScript and many other parsers read as a rounded double), or None. Publishing
+    refuses such data up front, naming it, rather than send a changed value: send such numbers as strings."""
     stack: list[tuple[str, Any]] = [(path, value)]
     while stack:
         where, item = stack.pop()
         if isinstance(item, float) and (item != item or item in (float("inf"), float("-inf"))):
             return where
-        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_DOUBLE_INT:
+        if isinstance(item, int) and not isinstance(item, bool) and abs(item) > MAX_EXACT_INT:
             return where
         if isinstance(item, dict):
             stack.extend((f"{where}.{key}", inner) for key, inner in item.items())

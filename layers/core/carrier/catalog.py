@@ -46,6 +46,11 @@ class Catalog:
     def __contains__(self, name: str) -> bool:
         return name in self.types
 
+    def example_prefix(self) -> str:
+        """A prefix of the catalog's own (for messages and examples): the first non-Carrier type's."""
+        own = [name for name in self.types if "." in name and name.split(".")[0] not in ("webhook", "carrier")]
+        return (own or sorted(self.prefixes) or ["webhook"])[0].rsplit(".", 1)[0]
+
     def names(self) -> list[str]:
         return sorted(self.types)
 

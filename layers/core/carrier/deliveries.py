@@ -106,7 +106,7 @@ class DeliveryService:
             type=request.event_type,
             tenant_id=tenant_id,
             timestamp=iso(self.clock.now()),
-            data=request.data if request.data is not None else example,
+            data=request.data if request.data is not None else _for_webhook(example, record["id"]),
             test=True,
         )
         sized_detail(event.type, {"tenant_id": tenant_id, "id": event.id, "data": event.data})  # 413 over the limit
@@ -138,3 +138,8 @@ def send_result(delivery_id: str, event_id: str, result: Any) -> SendResult:
         response_body=result.attempt.get("response_body"),  # the stored excerpt: capped, secrets masked
         error=result.attempt.get("error"),
     )
+
+
+def _for_webhook(example: dict[str, Any], webhook_id: str) -> dict[str, Any]:
+    """A catalog example sent by /test, naming the webhook it was sent to where the example has a `webhook_id`."""
+    return {**example, "webhook_id": webhook_id} if "webhook_id" in example else example

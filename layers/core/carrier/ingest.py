@@ -26,6 +26,10 @@ from carrier.netguard import UrlRejected, check_url
 from carrier.operational import SOURCE as OPERATIONAL_SOURCE  # Carrier's own events about its webhooks
 from carrier.validators import check_event_type, lone_surrogate_at
 
+UNSENDABLE = (
+    "is a number JSON cannot carry exactly to every receiver (NaN, infinite, or an integer beyond 2**53: "
+    "send it as a string)"
+)
 MAX_EVENT_BYTES = 256 * 1024  # EventBridge's PutEvents entry limit
 SOURCE = "carrier.api"  # a tenant's POST /v1/events
 EVENT_ID = re.compile(r"[A-Za-z0-9_.:-]{1,128}")  # fullmatch
@@ -80,9 +84,7 @@ def sized_detail(event_type: str, detail: dict[str, Any]) -> str:
     size rule of every body that carries event data (413 naming `data`)."""
     unsendable = unsendable_number_at(detail.get("data"))
     if unsendable is not None:
-        raise InvalidInput(
-            f"{unsendable} is a number JSON cannot carry (NaN, infinite, or beyond a double)", field="data"
-        )
+        raise InvalidInput(f"{unsendable} {UNSENDABLE}", field="data")
     text = json.dumps(detail, separators=(",", ":"))
     size = len(text.encode()) + len(event_type.encode()) + len(SOURCE)
     if size > MAX_EVENT_BYTES:
@@ -134,7 +136,7 @@ def parse_bus_event(envelope: Any, clock: Clock | None = None) -> Event:
         raise RejectedEvent("detail.data must be an object")
     unsendable = unsendable_number_at(data, "detail.data")
     if unsendable is not None:  # it could not be encoded for any receiver: refused here, never retried
-        raise RejectedEvent(f"{unsendable} is a number JSON cannot carry (NaN, infinite, or beyond a double)")
+        raise RejectedEvent(f"{unsendable} {UNSENDABLE}")
     event_id = detail.get("id") or (f"evt_{envelope['id']}" if envelope.get("id") else None)
     if not isinstance(event_id, str) or not EVENT_ID.fullmatch(event_id):
         raise RejectedEvent("the event has no usable id")

@@ -171,6 +171,12 @@ def available() -> list[str]:
     return sorted(path.stem for path in PROFILES_DIR.glob("*.yaml"))  # read when called (tests point it elsewhere)
 
 
+def _plain(error: Any) -> str:
+    if error["type"] == "extra_forbidden":
+        return "unknown key (a typo? see the keys of profiles/carrier.yaml)"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
 def _where(location: tuple[int | str, ...]) -> str:
     return ".".join(str(part) for part in location) or "(top level)"
 
@@ -194,7 +200,7 @@ def load(name: str, directory: Path | None = None) -> Profile:
     try:
         return Profile.model_validate(raw)
     except ValidationError as exc:
-        problems = "; ".join(f"key {_where(e['loc'])}: {e['msg']}" for e in exc.errors()[:5])
+        problems = "; ".join(f"key {_where(e['loc'])}: {_plain(e)}" for e in exc.errors()[:5])
         raise ProfileError(f"{path}: {problems}") from exc
 
 

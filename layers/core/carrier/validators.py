@@ -131,7 +131,7 @@ def check_events(events: list[str]) -> list[str]:
     if unknown:
         raise ValueError(
             f"unknown event types: {', '.join(unknown)}. Valid: {', '.join(catalog.names())}, "
-            "a prefix such as 'model.*', or '*'"
+            f"a prefix such as '{catalog.example_prefix()}.*', or '*'"
         )
     return events
 
@@ -143,15 +143,15 @@ def check_headers(headers: dict[str, str]) -> dict[str, str]:
     for name, value in headers.items():
         lowered = name.lower()
         if not TOKEN.fullmatch(name):
-            raise ValueError(f"headers: {_shown(name)!r} is not a valid header name")
+            raise ValueError(f"{_shown(name)!r} is not a valid header name")
         if lowered in RESERVED_HEADERS or lowered.startswith("webhook-"):
-            raise ValueError(f"headers: {name!r} is set by Carrier and cannot be overridden")
+            raise ValueError(f"{name!r} is set by Carrier and cannot be overridden")
         if lowered in seen:
-            raise ValueError(f"headers: {name!r} is given twice")
+            raise ValueError(f"{name!r} is given twice")
         seen.add(lowered)
         if len(value) > MAX_HEADER_VALUE:
-            raise ValueError(f"headers: the value of {name!r} is longer than {MAX_HEADER_VALUE} characters")
-        check_text(value, f"headers: the value of {name!r}", HEADER_VALUE_FORBIDDEN)
+            raise ValueError(f"the value of {name!r} is longer than {MAX_HEADER_VALUE} characters")
+        check_text(value, f"the value of {name!r}", HEADER_VALUE_FORBIDDEN)
     return headers
 
 
@@ -160,7 +160,7 @@ def check_filters(filters: dict[str, Any]) -> dict[str, Any]:
         raise ValueError(f"filters may hold at most {MAX_FILTERS} fields")
     for key in filters:
         if not _FILTER_KEY.fullmatch(key):
-            raise ValueError(f"filters: {_shown(key)!r} is not a valid field name")
+            raise ValueError(f"{_shown(key)!r} is not a valid field name")
     return filters
 
 

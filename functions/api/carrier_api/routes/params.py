@@ -6,5 +6,5 @@ from typing import Annotated
 
 from aws_lambda_powertools.event_handler.openapi.params import Path
 
-WebhookId = Annotated[str, Path(description="Webhook id (wh_...)", max_length=64)]
+WebhookId = Annotated[str, Path(description="Webhook id (wh_..., or the profile's prefix)", max_length=64)]
 DeliveryId = Annotated[str, Path(description="Delivery id (del_...)", max_length=64)]

@@ -29,7 +29,7 @@ def default_header(scheme: str) -> str | None:
 
 class Signature(Strict):
     scheme: SignatureScheme = Field(
-        default_factory=default_scheme, description="Default: the deployment profile's (standard-webhooks)."
+        default_factory=default_scheme, description="Default: the deployment profile's (see the schema's default)."
     )
     header: str | None = Field(
         default=None,
@@ -63,7 +63,8 @@ class WebhookFields(Strict):
     events: list[str] = Field(
         min_length=1,
         max_length=MAX_EVENTS,
-        description="Event types: exact names, a prefix such as 'model.*', or '*'.",
+        description="Event types: exact names of the catalog (GET /v1/event-types), a prefix such as 'model.*', "
+        "or '*'.",
         examples=[["model.trained", "detection.complete"]],
         json_schema_extra=document_patterns,
     )
@@ -79,7 +80,7 @@ class WebhookFields(Strict):
     )
     payload_format: PayloadFormat = Field(
         default_factory=lambda: PayloadFormat(profile.active().webhooks.payload_format),
-        description="Default: the deployment profile's (standard).",
+        description="Default: the deployment profile's (see the schema's default).",
     )
     signature: Signature = Field(
         default_factory=Signature, description="Default: the profile's. PUT keeps the webhook's when absent."
