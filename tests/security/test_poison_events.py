@@ -125,6 +125,7 @@ def test_the_bus_envelope_reader_rejects_a_number_no_receiver_can_get(number: st
 def test_the_api_refuses_a_number_no_receiver_can_get_naming_data(aws: dict[str, str], number: str) -> None:
     status, answer = call_api("POST", "/v1/events", raw_body=f'{{"type": "model.trained", "data": {{"n": {number}}}}}')
     assert status == 422 and answer["field"] == "data" and "data.n" in answer["message"], answer
+    assert answer["errors"] == [{"field": "data", "in": "body", "message": answer["message"], "type": "value_error"}]
 
 
 def test_a_poison_number_on_the_bus_is_rejected_and_its_batch_goes_on(pipeline: RecordingScheduler) -> None:

@@ -61,7 +61,10 @@ def validation_response(
 
 
 def handle_carrier_error(exc: CarrierError) -> Response:
-    return json_response(exc.status_code, exc.to_dict())
+    body = exc.to_dict()
+    if exc.status_code == 422 and "errors" not in body:  # every 422 has the same shape, whoever found the problem
+        body["errors"] = [{"field": exc.field or "body", "in": "body", "message": exc.message, "type": "value_error"}]
+    return json_response(exc.status_code, body)
 
 
 _WHERE = {"body", "query", "path", "header"}
