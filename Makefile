@@ -23,7 +23,7 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 ## make local: the whole stack on an embedded moto server (PORT=3000 by default); Ctrl-C stops it
 local: $(STAMP)
-	$(BIN)/python -m carrier_local
+	$(BIN)/python -m carrier_local $(ARGS)
 
 ## make browser: Chromium from Debian's packages, once (without apt-get the dashboard tests are skipped, not in CI)
 browser:
