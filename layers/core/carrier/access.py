@@ -17,6 +17,7 @@ The authorizer resolves the credential (`resolve`) and hands the principal to th
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -55,7 +56,7 @@ class Principal:
         }
 
     @classmethod
-    def from_context(cls, context: dict[str, object] | None) -> Principal | None:
+    def from_context(cls, context: Mapping[str, object] | None) -> Principal | None:
         """The principal the authorizer resolved, or None (no valid credential)."""
         context = context or {}
         role = str(context.get("role") or "")

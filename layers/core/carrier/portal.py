@@ -54,7 +54,7 @@ def current(principal: Principal, tenant_id: str) -> CurrentAccess:
     """What the credential of a request is, for the tenant it acts for."""
     return CurrentAccess(
         tenant_id=tenant_id,
-        role=principal.role,  # type: ignore[arg-type]  # one of access.ROLES, checked by Principal.from_context
+        role=principal.role,  # one of access.ROLES, checked by Principal.from_context
         read_only=principal.read_only,
         expires_at=principal.expires_at or None,
     )

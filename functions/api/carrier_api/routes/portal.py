@@ -24,7 +24,7 @@ ROUTE = "/v1/portal-sessions"
 def api_root(event: BaseProxyEvent) -> str:
     """Where this API is served, as the caller reached it (scheme, host and any path before the route)."""
     scheme = event.get_header_value("x-forwarded-proto") or "https"
-    host = event.get_header_value("host") or event.request_context.domain_name
+    host = event.get_header_value("host") or event.raw_event.get("requestContext", {}).get("domainName", "")
     prefix = event.path[: -len(ROUTE)] if event.path.endswith(ROUTE) else ""
     return f"{scheme}://{host}{prefix}"
 
