@@ -3,11 +3,13 @@ shown, long URLs on one line or wrapped at the line's end, errors in plain words
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
 from playwright.sync_api import expect
 
+from carrier.records import DeliveryStatus
 from tests.dashboard.conftest import Dashboard
 from tests.receiver import Answer, Receiver
 
@@ -119,3 +121,56 @@ def test_errors_are_shown_in_plain_words_with_their_field(dashboard: Dashboard) 
     board.heading("Something went wrong")
     expect(page.get_by_role("alert")).to_contain_text("The API failed (HTTP 502")
     expect(page.locator("main")).not_to_contain_text("Traceback")
+
+
+def test_replay_sends_what_a_new_webhook_missed_and_the_stats_show_it(dashboard: Dashboard) -> None:
+    board, page = dashboard, dashboard.page
+    with Receiver() as receiver:
+        # Given three events dispatched (a witness webhook got them) before the webhook existed
+        board.tenant.create(receiver.url + "/witness", events=["model.trained"], description="Witness")
+        for n in range(3):
+            board.tenant.publish("model.trained", {"model_id": f"m{n}"})
+        board.stack.wait_for(lambda: len(receiver.requests) == 3, what="the witness's deliveries")
+        hook = board.tenant.create(receiver.url + "/late", events=["model.trained"], description="Late")
+        board.sign_in()
+        board.open(f"#/webhooks/{hook['id']}")
+        board.heading("Late")
+
+        # The health section: no delivery yet
+        stats = page.get_by_test_id("stats")
+        expect(stats.locator('[data-stat="Deliveries"] dd')).to_have_text("0")
+        expect(stats).to_contain_text("No deliveries in this window.")
+
+        # Disabled, the replay is refused with the API's reason next to the form
+        page.get_by_role("button", name="Disable").click()
+        expect(page.get_by_role("button", name="Enable")).to_be_visible()
+        page.get_by_role("button", name="Replay", exact=True).click()
+        expect(page.get_by_role("alert").filter(has_text="enable")).to_be_visible()
+        page.get_by_role("button", name="Enable").click()
+        expect(page.get_by_role("button", name="Disable")).to_be_visible()
+
+        # Replay (the last 24 hours by default): the three are sent once each
+        page.get_by_role("button", name="Replay", exact=True).click()
+        # (the window also holds the operational events of that disable and enable: examined, not matching)
+        expect(
+            page.get_by_text(
+                re.compile(r"^Replay done: \d+ events examined; 3 sent \(3 delivered, 0 failed\), 0 already delivered")
+            )
+        ).to_be_visible()
+        assert sorted(r.path for r in receiver.requests) == ["/late"] * 3 + ["/witness"] * 3
+
+        # The numbers and the chart follow
+        expect(stats.locator('[data-stat="Deliveries"] dd')).to_have_text("3")
+        expect(stats.locator('[data-stat="Success rate"] dd')).to_have_text("100%")
+        expect(stats.locator('[data-stat="Consecutive failures"] dd')).to_have_text("0")
+        expect(stats.locator('[data-stat="Response time p95"] dd')).to_contain_text("ms")
+        chart = page.get_by_role("img", name="Deliveries in this window")
+        expect(chart).to_have_attribute("aria-label", re.compile(r"^Deliveries in this window: .*\bdelivered 3\b"))
+        expect(chart.locator(".bar")).to_have_count(len(DeliveryStatus))  # a bar per status, zeros included
+        assert chart.locator(".bar.delivered rect").evaluate("r => Number(r.getAttribute('width'))") > 100
+
+        # A second replay sends nothing again
+        page.get_by_role("button", name="Replay", exact=True).click()
+        expect(page.get_by_text("0 sent (0 delivered, 0 failed), 3 already delivered")).to_be_visible()
+        assert len(receiver.requests) == 6
+        board.screenshot("health-and-replay")

@@ -27,6 +27,7 @@ DASHBOARD_ASSETS = {  # name -> content type; nothing else is served (no path fr
     "app.js": "text/javascript; charset=utf-8",
     "api.js": "text/javascript; charset=utf-8",
     "ui.js": "text/javascript; charset=utf-8",
+    "health.js": "text/javascript; charset=utf-8",
     "portal.js": "text/javascript; charset=utf-8",
     "style.css": "text/css; charset=utf-8",
 }

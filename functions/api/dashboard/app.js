@@ -21,6 +21,7 @@ import {
   table,
   when,
 } from "./ui.js";
+import { replayPanel, statsPanel } from "./health.js";
 
 let VOCABULARY = { formats: [], schemes: [], statuses: [] }; // from the API's OpenAPI document, before any view
 const REFRESH_MS = 3000;
@@ -252,6 +253,7 @@ async function webhookView(id) {
   const base = `#/webhooks/${encodeURIComponent(id)}`;
   const status = h("div", {});
   const report = (node) => status.replaceChildren(node);
+  const stats = statsPanel(id, failed);
 
   const toggle = h(
     "button",
@@ -326,7 +328,9 @@ async function webhookView(id) {
         prop("Last error", callSummary(hook.last_error)),
         prop("Created", when(hook.created_at)),
       )),
+    stats,
     changing(testPanel(id, types), recoverPanel(id)),
+    changing(replayPanel(id, submitting, () => stats.refresh())),
     deliveryLog(id, types),
   ];
 }
