@@ -43,7 +43,10 @@ def replayer(built: Engine) -> ReplayService:
 
 def replay(built: Engine, webhook_id: str = "wh_1", **window: Any) -> ReplayResult:
     window = {"since": SINCE, "until": None, "cursor": None, **window}
-    return replayer(built).replay(TENANT, webhook_id, window["since"], window["until"], window["cursor"])
+    result = replayer(built).replay(TENANT, webhook_id, window["since"], window["until"], window["cursor"])
+    assert result.examined == result.sent + result.already_delivered + result.in_progress + result.not_matching
+    assert result.sent == result.delivered + result.failed == len(result.delivery_ids)
+    return result
 
 
 def replay_all(built: Engine, webhook_id: str = "wh_1", **window: Any) -> tuple[list[ReplayResult], int]:

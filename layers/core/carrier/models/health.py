@@ -29,8 +29,8 @@ class ReplayRequest(Strict):
 
 
 class ReplayResult(BaseModel):
-    """One call's work: at most 100 events examined. `examined` = `sent` + `already_delivered` + `in_progress` +
-    `not_matching` + `deferred`."""
+    """One call's work: at most 100 events examined, and `examined` = `sent` + `already_delivered` + `in_progress` +
+    `not_matching` (the `deferred` ones are examined by the next call)."""
 
     since: str
     until: str = Field(description="The window's end as used (now, when none was given).")
@@ -43,7 +43,9 @@ class ReplayResult(BaseModel):
     )
     already_delivered: int = Field(description="Events this webhook already has a delivered delivery for.")
     in_progress: int = Field(description="Events whose delivery is pending or on the retry ladder now: not sent twice.")
-    not_matching: int = Field(description="Events of other types, or whose data fails the webhook's filters.")
+    not_matching: int = Field(
+        description="Events of other types, whose data fails the webhook's filters, or no longer stored."
+    )
     deferred: int = Field(
         default=0, description="Events left for the next call by the webhook's rate_limit (next_cursor starts at them)."
     )

@@ -9,7 +9,7 @@
 | webhook | `TENANT#<t>` | `WH#<webhook_id>` | |
 | tenant setting | `TENANT#<t>` | `SETTING#<name>` | |
 | rate-limit counter | `RATE#<webhook_id>` | `<epoch second>` | |
-| event (stored once, for retries) | `EVENT#<t>#<event_id>` | `EVENT` | |
+| event (stored once, for retries and replay; `events` index: `store.events`) | `EVENT#<t>#<event_id>` | `EVENT` | |
 | delivery | `WH#<webhook_id>` or `CB#<t>` | `DLV#<delivery_id>` | `<created_at>#<delivery_id>` |
 
 Nothing outside `carrier.store` builds a key. Deliveries and events expire through the `expires_at` TTL.
