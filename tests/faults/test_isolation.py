@@ -68,11 +68,18 @@ def test_3b_an_unreadable_secret_is_that_deliverys_failed_attempt_with_its_reaso
 def test_8a_a_put_without_signature_cannot_poison_a_webhook(carrier: Carrier) -> None:
     # Given seed 004's webhook (custom secret, hmac-sha256-hex)
     hook = carrier.create_webhook("seed-004", **SEED_004)
-    # When it is PUT back as seed 004's docs do, without `signature` (the default scheme, standard-webhooks)
+    # When it is PUT back as seed 004's docs do, without `signature`
     status, body = carrier.api(
         "PUT", f"/v1/webhooks/{hook.id}", body={"url": hook.record["url"], "events": ["model.*"]}
     )
-    # Then it is refused (422 naming signature), and it keeps delivering
+    # Then the PUT keeps the signature its secret was made for (a scheme the secret does not fit is refused, naming
+    # signature), and it keeps delivering
+    assert status == 200 and body["signature"]["scheme"] == "hmac-sha256-hex", body
+    status, body = carrier.api(
+        "PUT",
+        f"/v1/webhooks/{hook.id}",
+        body={"url": hook.record["url"], "events": ["model.*"], "signature": {"scheme": "standard-webhooks"}},
+    )
     assert status == 422 and body["field"] == "signature", body
     message = carrier.publish()
     carrier.drain()
