@@ -209,6 +209,8 @@ def _connection_failure(exc: BaseException) -> str:
     for kind, text in _DROPPED.items():
         if isinstance(exc, kind):
             return text
+    if isinstance(exc, aiohttp.ClientOSError) and not exc.errno:  # "Can not write request body for <url>"
+        return "the receiver closed the connection while the request was being sent"
     if isinstance(exc, OSError):
         return f"the connection failed ({_os_reason(exc)})"
     return f"the request failed ({str(exc) or type(exc).__name__})"
