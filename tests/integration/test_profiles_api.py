@@ -141,7 +141,9 @@ def test_the_openapi_document_and_messages_follow_the_profile(use: Any) -> None:
     _, document = call_api("GET", "/openapi.json")
     schemas = document["components"]["schemas"]
     assert schemas["WebhookCreate"]["properties"]["payload_format"]["default"] == "data"
-    assert schemas["WebhookCreate"]["properties"]["events"]["examples"] == [["inspection.created", "inspection.completed"]]
+    assert schemas["WebhookCreate"]["properties"]["events"]["examples"] == [
+        ["inspection.created", "inspection.completed"]
+    ]
     assert schemas["PublishRequest"]["properties"]["type"]["examples"] == ["inspection.created"]
     status, body = call_api("POST", "/v1/webhooks", body={"url": "https://x.example.com/h", "events": ["model.*"]})
     assert status == 422 and "a prefix such as 'inspection.*'" in body["message"], body
