@@ -28,7 +28,12 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PATCH", "/v1/webhooks/{webhook_id}"): {"description": "taken over by B"},
     ("POST", "/v1/webhooks/{webhook_id}/recover"): {"since": "2020-01-01T00:00:00Z"},
 }
-STRANGER_IDS = {"webhook_id": "wh_00000000000000000000000000", "delivery_id": "del_00000000000000000000000000"}
+STRANGER_IDS = {
+    "webhook_id": "wh_00000000000000000000000000",
+    "delivery_id": "del_00000000000000000000000000",
+    "tenant_id": "t-isolation-nobody",  # the platform's /v1/admin routes
+    "key_id": "key_000000000000",
+}
 
 
 class Owned:
