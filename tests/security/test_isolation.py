@@ -27,6 +27,7 @@ BODIES: dict[tuple[str, str], Any] = {
     ("PUT", "/v1/webhooks/{webhook_id}"): {"url": "https://b.example.com/hook", "events": ["*"]},
     ("PATCH", "/v1/webhooks/{webhook_id}"): {"description": "taken over by B"},
     ("POST", "/v1/webhooks/{webhook_id}/recover"): {"since": "2020-01-01T00:00:00Z"},
+    ("POST", "/v1/webhooks/{webhook_id}/replay"): {"since": "2020-01-01T00:00:00Z"},
 }
 STRANGER_IDS = {
     "webhook_id": "wh_00000000000000000000000000",
