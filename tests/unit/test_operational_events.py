@@ -194,7 +194,7 @@ def test_operational_events_reach_only_webhooks_that_name_them() -> None:
 
 def test_only_carrier_publishes_operational_events() -> None:
     # A tenant cannot publish one through the API
-    with pytest.raises(ValueError, match="only Carrier publishes it"):
+    with pytest.raises(ValueError, match="which only Carrier publishes"):
         PublishRequest(type="carrier.webhook.disabled", data={})
     # and one on the bus from any source but Carrier's own is rejected (never delivered)
     envelope = {
@@ -202,7 +202,7 @@ def test_only_carrier_publishes_operational_events() -> None:
         "source": "platform.billing",
         "detail": {"tenant_id": TENANT, "id": "evt_x", "data": {"webhook_id": "wh_1"}},
     }
-    with pytest.raises(RejectedEvent, match="only source carrier"):
+    with pytest.raises(RejectedEvent, match="from source carrier only"):
         parse_bus_event(envelope)
     assert parse_bus_event({**envelope, "source": "carrier"}).type == "carrier.webhook.disabled"
 

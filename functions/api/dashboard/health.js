@@ -75,7 +75,7 @@ function bars(counts) {
   const summary = counts.map((c) => `${c.status} ${c.count}`).join(", ");
   return svg(
     "svg",
-    { class: "bars", role: "img", "aria-label": `Deliveries in this window: ${summary}`, viewBox: `0 0 ${width + 60} ${counts.length * row}`, width: "100%", "data-testid": "stats-chart" },
+    { class: "bars", role: "img", "aria-label": `Deliveries in this window: ${summary}`, viewBox: `0 0 ${label + width + 60} ${counts.length * row}`, width: "100%", "data-testid": "stats-chart" },
     ...counts.map((c, i) => {
       const length = c.count ? Math.max(2, Math.round((c.count / most) * width)) : 0;
       return svg("g", { class: `bar ${c.status}`, transform: `translate(0 ${i * row})` },

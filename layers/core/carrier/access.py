@@ -111,7 +111,7 @@ def acting_tenant(principal: Principal, named: str | None) -> str:
     if principal.role != PLATFORM:
         return principal.tenant_id
     if not named:
-        message = f"a platform key acts for one tenant: name it in the {TENANT_HEADER} header"
+        message = f"a platform key acts for one tenant: name it in the {TENANT_HEADER} header (CLI: CARRIER_TENANT=id)"
         raise InvalidInput(message, field=TENANT_HEADER)
     return check_tenant_id(named, field=TENANT_HEADER)
 

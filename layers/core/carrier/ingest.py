@@ -55,7 +55,7 @@ class PublishRequest(Strict):
     @classmethod
     def _known_type(cls, value: str) -> str:
         if is_operational(value):
-            raise ValueError(f"{value} is one of Carrier's operational events: only Carrier publishes it")
+            raise ValueError(f"{value}: carrier.* types are Carrier's operational events, which only Carrier publishes")
         return check_event_type(value)
 
     @field_validator("id")
@@ -130,7 +130,7 @@ def parse_bus_event(envelope: Any, clock: Clock | None = None) -> Event:
     if not isinstance(event_type, str) or event_type not in get_catalog():
         raise RejectedEvent(f"unknown event type {event_type!r}")
     if is_operational(event_type) and envelope.get("source") != OPERATIONAL_SOURCE:
-        raise RejectedEvent(f"{event_type} is one of Carrier's operational events: only source carrier sends it")
+        raise RejectedEvent(f"{event_type}: carrier.* types are Carrier's operational events, from source carrier only")
     data = detail.get("data", {})
     if not isinstance(data, dict):
         raise RejectedEvent("detail.data must be an object")

@@ -71,10 +71,10 @@ class ReplayService:
         now = self.clock.now()
         start = parse_time(since, "since")
         end = parse_time(until, "until") if until else now
-        if start > end:
-            raise InvalidInput("since must not be after until", field="since")
         if start > now:
             raise InvalidInput("since must not be in the future", field="since")
+        if start > end:
+            raise InvalidInput("since must not be after until", field="since")
         oldest = now - timedelta(days=self.settings.delivery_retention_days)
         if start < oldest:
             raise InvalidInput(

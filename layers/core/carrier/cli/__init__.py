@@ -58,7 +58,9 @@ def build_parser() -> argparse.ArgumentParser:
     follow.add_argument("--history", action="store_true", help="print the latest deliveries first")
     follow.add_argument("--count", type=int, default=0, help="stop after this many lines")
     follow.set_defaults(func=cmd_deliveries_tail)
-    recover = tail.add_parser("recover", parents=[common], help="re-send failed and exhausted deliveries since a time")
+    recover = tail.add_parser(
+        "recover", parents=[common], help="re-send failed, exhausted and skipped deliveries since a time"
+    )
     recover.add_argument("webhook_id", help="the webhook whose failures to send again")
     recover.add_argument("--since", required=True, help="ISO 8601 time, e.g. 2026-01-01T00:00:00Z")
     recover.set_defaults(func=cmd_deliveries_recover)

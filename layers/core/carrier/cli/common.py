@@ -53,6 +53,7 @@ class Target:
         self.state = find_state()
         self.api_url = getattr(args, "api_url", None) or os.environ.get("CARRIER_API_URL") or self.state.get("api_url")
         self.api_key = getattr(args, "api_key", None) or os.environ.get("CARRIER_API_KEY") or self.state.get("api_key")
+        self.acting_for = os.environ.get("CARRIER_TENANT")  # with a platform key (ckp_): the tenant it acts for
         self.table = getattr(args, "table", None) or os.environ.get("CARRIER_TABLE") or self.state.get("table_name")
         self.bus = os.environ.get("CARRIER_EVENT_BUS") or self.state.get("event_bus_name")
         if self.state and not os.environ.get("CARRIER_TABLE"):
@@ -101,6 +102,7 @@ class Target:
                 "Authorization": f"Bearer {self.api_key}",
                 "Content-Type": "application/json",
                 "Carrier-View": "carrier",
+                **({"Carrier-Tenant": self.acting_for} if self.acting_for else {}),
             },
         )
         try:
