@@ -49,6 +49,7 @@ def test_attempts_are_numbered_once_newest_first_and_the_url_called_is_shown(das
         board.heading("webhook.test delivery")
 
         expect(page.get_by_test_id("delivery-url")).to_have_text(receiver.url + "/orders")
+        expect(page.get_by_test_id("delivery-failure")).to_have_text("HTTP 500 (the receiver)")  # why it ended
         attempts = page.get_by_role("list", name="Attempts, newest first").get_by_test_id("attempt")
         expect(attempts).to_have_count(3)
         headlines = [text.split(" ")[0] for text in attempts.locator("summary").all_inner_texts()]

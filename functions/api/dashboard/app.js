@@ -545,7 +545,10 @@ async function deliveryView(id, deliveryId, sent) {
         prop("URL", delivery.url ? h("span", { class: "wrap-url", "data-testid": "delivery-url" }, delivery.url) : "—"),
         prop("Created", when(delivery.created_at)),
         prop("Attempts", String(delivery.attempts)),
-        prop("Next attempt", when(delivery.next_attempt_at)))),
+        prop("Next attempt", when(delivery.next_attempt_at)),
+        delivery.failure ? prop("Why it ended", h("span", { "data-testid": "delivery-failure" },
+          `${delivery.failure.reason} (${delivery.failure.by === "carrier" ? "Carrier's side" : "the receiver"})`)) : null,
+        delivery.skipped_reason ? prop("Skipped", delivery.skipped_reason) : null)),
     h("h2", { id: "attempts-title" }, "Attempts, newest first"),
     delivery.attempt_log.length
       ? h("ol", { class: "attempts", "aria-labelledby": "attempts-title" }, [...delivery.attempt_log].reverse().map(attemptItem))
