@@ -68,17 +68,7 @@ class WebhookItems(Table):
             removed = {f"#r{i}": name for i, name in enumerate(remove)}
             names.update(removed)
             expression += " REMOVE " + ", ".join(removed)
-        return self._existing(
-            webhook_id,
-            lambda: self.table.update_item(
-                Key=keys.webhook(tenant_id, webhook_id),
-                UpdateExpression=expression,
-                ExpressionAttributeNames=names,
-                ExpressionAttributeValues=values,
-                ConditionExpression=Attr("pk").exists(),
-                ReturnValues="ALL_NEW",
-            ),
-        )
+        return self._update_existing(tenant_id, webhook_id, expression, names, values, "ALL_NEW")
 
     def record_call(
         self, tenant_id: str, webhook_id: str, changes: dict[str, Any], streak: bool | None = None
@@ -99,17 +89,7 @@ class WebhookItems(Table):
         else:
             del names["#streak"]
         try:
-            return self._existing(
-                webhook_id,
-                lambda: self.table.update_item(
-                    Key=keys.webhook(tenant_id, webhook_id),
-                    UpdateExpression=expression,
-                    ExpressionAttributeNames=names,
-                    ExpressionAttributeValues=values,
-                    ConditionExpression=Attr("pk").exists(),
-                    ReturnValues="ALL_OLD",
-                ),
-            )
+            return self._update_existing(tenant_id, webhook_id, expression, names, values, "ALL_OLD")
         except NotFound:
             return None
 
@@ -118,6 +98,28 @@ class WebhookItems(Table):
             webhook_id,
             lambda: self.table.delete_item(
                 Key=keys.webhook(tenant_id, webhook_id), ConditionExpression=Attr("pk").exists(), ReturnValues="ALL_OLD"
+            ),
+        )
+
+    def _update_existing(
+        self,
+        tenant_id: str,
+        webhook_id: str,
+        expression: str,
+        names: dict[str, str],
+        values: dict[str, Any],
+        returns: str,
+    ) -> WebhookRecord:
+        """One UpdateItem on a webhook that must exist (NotFound otherwise), answering the item as `returns` says."""
+        return self._existing(
+            webhook_id,
+            lambda: self.table.update_item(
+                Key=keys.webhook(tenant_id, webhook_id),
+                UpdateExpression=expression,
+                ExpressionAttributeNames=names,
+                ExpressionAttributeValues=values,
+                ConditionExpression=Attr("pk").exists(),
+                ReturnValues=returns,
             ),
         )
 
