@@ -127,15 +127,15 @@ class Tenant:
     def __init__(self, stack: Stack, name: str) -> None:
         env = {**os.environ, "CARRIER_STATE": str(stack.state_file)}
         env = {k: v for k, v in env.items() if not k.startswith("AWS_")}
-        out = subprocess.run(
+        done = subprocess.run(
             [sys.executable, "-m", "carrier.cli", "keys", "create", "--tenant", name, "--output", "json"],
             cwd=ROOT,
             env=env,
             capture_output=True,
             text=True,
-            check=True,
-        ).stdout
-        self.key = json.loads(out)["key"]
+        )
+        assert done.returncode == 0, f"carrier keys create --tenant {name}: {done.stderr or done.stdout}"
+        self.key = json.loads(done.stdout)["key"]
         self.name = name
         self.stack = stack
 

@@ -83,13 +83,10 @@ class TenantItems(Table):
                 ConsistentRead=True,
             )
         )
-        for item in found:
-            self.client.transact_write_items(
-                TransactItems=[
-                    self._delete(keys.portal_session(tenant_id, str(item["session_id"]))),
-                    self._delete(keys.api_key(str(item["key_hash"]))),
-                ]
-            )
+        with self.table.batch_writer() as batch:  # 25 deletes a call (unprocessed ones are resent), not one per session
+            for item in found:
+                batch.delete_item(Key=keys.api_key(str(item["key_hash"])))  # the token first: it stops working
+                batch.delete_item(Key=keys.portal_session(tenant_id, str(item["session_id"])))
         return len(found)
 
     def _put(self, item: dict[str, Any]) -> dict[str, Any]:
@@ -118,3 +115,22 @@ class TenantItems(Table):
 
     def put_tenant_setting(self, tenant_id: str, name: str, record: dict[str, Any]) -> None:
         self.table.put_item(Item={**keys.tenant_setting(tenant_id, name), **record})
+
+    def secret_names(self) -> list[tuple[str, str]]:
+        """(tenant id, secret name) of every webhook and tenant setting that has a secret (`secrets migrate`)."""
+        found: list[tuple[str, str]] = []
+        arguments: dict[str, Any] = {
+            "FilterExpression": Attr("secret_name").exists() & Attr("pk").begins_with(keys.tenant_pk("")),
+            "ProjectionExpression": "pk, secret_name",
+        }
+        while True:
+            page = self.table.scan(**arguments)
+            found += [
+                (str(item["pk"]).removeprefix(keys.tenant_pk("")), str(item["secret_name"])) for item in page["Items"]
+            ]
+            if "LastEvaluatedKey" not in page:
+                return sorted(found)
+            arguments["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+
+    def delete_tenant_setting(self, tenant_id: str, name: str) -> None:
+        self.table.delete_item(Key=keys.tenant_setting(tenant_id, name))
