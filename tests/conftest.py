@@ -62,3 +62,10 @@ def aws(env: dict[str, str]) -> Iterator[dict[str, str]]:
     from carrier import runtime
 
     runtime.reset()
+
+
+@pytest.fixture(autouse=True)
+def steady_jitter(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ladder's waits are their rungs exactly (carrier.ladder's jitter source pinned to the middle), so a test can say
+    "300"; a test of the jitter sets `carrier.ladder.RANDOM` to a seeded source itself."""
+    monkeypatch.setattr("carrier.ladder.RANDOM", lambda: 0.5)

@@ -1,7 +1,9 @@
-"""The retry ladder's task: one step for one delivery. Input {"action", "state"}, output the next state.
+"""The retry ladder's task: one step for one delivery. Input {"action", "state", "ladder"}, output the next state.
 
-Actions: `attempt` (send once, decide the next step), `exhaust` (mark exhausted, disable the webhook),
-`fail` (the state machine's catch-all). The state machine's Choice reads `outcome`.
+Actions: `attempt` (send once, decide the next step and its jittered wait), `exhaust` (mark exhausted, disable
+the webhook), `fail` (the state machine's catch-all). An attempt whose outcome ends the ladder raises
+`LadderEnded` or `LadderExhausted` (carrier.ladder), which the state machine's Catch routes: a normal answer
+is always "wait `wait_seconds`, then attempt again".
 """
 
 from __future__ import annotations
@@ -11,12 +13,15 @@ from typing import Any
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
 from carrier import runtime
+from carrier.ladder import ladder_stop
 from carrier.observability import count, logger, observed
 
 
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     action, state = event.get("action", "attempt"), event["state"]
+    if event.get("ladder"):  # the RetryLadder Parameter, as the ASL passes it
+        state = {**state, "ladder": event["ladder"]}
     logger.append_keys(
         tenant_id=state.get("tenant_id"), webhook_id=state.get("webhook_id"), delivery_id=state.get("delivery_id")
     )
@@ -27,4 +32,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = steps[action](state)
     count(f"RetryOutcome_{result['outcome']}")
     logger.info("retry step", extra={"action": action, "outcome": result["outcome"], "step": result.get("step")})
+    if action == "attempt" and (stop := ladder_stop(result)) is not None:
+        raise stop  # ends the ladder through the Attempt task's Catch (no Choice state)
     return result

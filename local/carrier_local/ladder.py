@@ -1,8 +1,10 @@
 """The retry ladder, locally: what the Step Functions state machine does, run by a thread.
 
 It follows the same data as the state machine: the ladder from RETRY_LADDER (the `RetryLadder` Parameter),
-the outcome -> next action table `carrier.retries.TRANSITIONS` (checked against the ASL's Choice by a test),
-and the attempt function the ASL invokes (read from the template's DefinitionSubstitutions).
+the outcome -> next action table `carrier.ladder.TRANSITIONS` (checked against the ASL's Next and Catch by a
+test), and the attempt function the ASL invokes (read from the template's DefinitionSubstitutions). As in the
+ASL, an attempt that ends the ladder raises `LadderEnded`/`LadderExhausted`, routed by name and never retried;
+the waits are the ones the dispatcher and the attempt function chose (jittered there, not here).
 Waits are multiplied by CARRIER_TIME_SCALE (e.g. 0.001 turns 5 minutes into 0.3 s).
 """
 
@@ -20,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from carrier.retries import TRANSITIONS
+from carrier.ladder import TRANSITIONS
 from carrier.scheduling import execution_input
 from carrier.targets import Handoff
 from carrier_local.template import REPO_ROOT
@@ -49,6 +51,17 @@ class Retrier:
 
     def wait(self, tries: int) -> float:
         return self.interval_seconds * self.backoff_rate**tries
+
+
+def stop_errors() -> frozenset[str]:
+    """The error names the Attempt task's first retrier never retries (its MaxAttempts is 0): the ladder's end."""
+    asl = json.loads((REPO_ROOT / "statemachines" / "retry.asl.json").read_text())
+    first = asl["States"]["Attempt"]["Retry"][0]
+    assert first["MaxAttempts"] == 0, first
+    return frozenset(first["ErrorEquals"])
+
+
+STOP_ERRORS = stop_errors()
 
 
 def retrier_of(state_name: str) -> Retrier:
@@ -142,7 +155,11 @@ class LocalLadder:
         tries = int(state.get("carrier_retries", 0))
         try:
             result: dict[str, Any] = self.invoke({"action": "attempt", "state": state})
-        except Exception:
+        except Exception as exc:
+            if type(exc).__name__ in STOP_ERRORS:  # the ladder's end, as the Catch sees it: never retried
+                ended: dict[str, Any] = getattr(exc, "state", None) or json.loads(str(exc))
+                ended.pop("carrier_retries", None)
+                return ended
             if tries >= self.attempt_retrier.max_attempts:
                 raise
             log.warning("retry step of %s failed inside Carrier: the same step again", state["delivery_id"])

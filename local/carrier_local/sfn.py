@@ -30,8 +30,39 @@ def definition(function_arn: str) -> str:
     return text.replace("${AttemptFunctionArn}", function_arn).replace("${RetryLadder}", str(ladder))
 
 
+def _answer_errors() -> None:
+    """moto's Lambda without Docker always succeeds: a scripted answer with an `errorType` is returned as Lambda
+    returns an unhandled exception (`FunctionError: Unhandled`), so the ASL's Retry and Catch see its name."""
+    from moto.awslambda_simple.models import LambdaSimpleBackend
+
+    if getattr(LambdaSimpleBackend.invoke, "answers_errors", False):
+        return
+    plain = LambdaSimpleBackend.invoke
+
+    def invoke(self: Any, function_name: str, qualifier: Any, body: Any, headers: Any, response_headers: Any) -> Any:
+        result = plain(self, function_name, qualifier, body, headers, response_headers)
+        if result is None:
+            return result
+        try:
+            answer = json.loads(result)
+        except ValueError:
+            return result
+        if isinstance(answer, dict) and "errorType" in answer:
+            response_headers["x-amz-function-error"] = "Unhandled"
+        return result
+
+    invoke.answers_errors = True  # type: ignore[attr-defined]
+    LambdaSimpleBackend.invoke = invoke  # type: ignore[method-assign]
+
+
+def raised(error: str, state: dict[str, Any]) -> dict[str, Any]:
+    """A scripted answer: the attempt function raised `error` (e.g. LadderEnded) with the state as its message."""
+    return {"errorType": error, "errorMessage": json.dumps(state), "stackTrace": []}
+
+
 def create_machine() -> tuple[Any, str]:
     """A scripted attempt function and the retry ladder state machine; returns (sfn client, machine arn)."""
+    _answer_errors()
     role = boto3.client("iam").create_role(RoleName="ladder", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:

@@ -13,7 +13,7 @@ What is patched in moto (5.2's parser), and why:
   thread (moto starts a thread for each only to time it out; the ASL sets no TimeoutSeconds);
 - `ExecutionWorker._get_evaluation_entrypoint`: the ASL is parsed once, not at every start (160 ms each).
 
-Everything else is moto's interpreter as is: Pass/Parameters with States.StringToJson, Choice, Retry with
+Everything else is moto's interpreter as is: Parameters with States.StringToJson, Retry with
 BackoffRate and MaxAttempts, Catch with ResultPath, Succeed, Fail, the execution's history and status, and
 StartExecution's ExecutionAlreadyExists for a name used before.
 """
@@ -32,6 +32,7 @@ from typing import Any
 import boto3
 import pytest
 
+from carrier.ladder import LadderStop
 from carrier_local.sfn import definition
 from tests.faults.sqs import LambdaContext
 from tests.faults.world import Participant, World
@@ -80,6 +81,7 @@ class Ladder:
         self.executions: dict[str, Participant] = {}
         self.started: Counter[str] = Counter()
         self.calls: list[TaskCall] = []
+        self.waits: dict[str, list[float]] = {}  # execution name -> its Wait states' seconds, in order
         self.active = 0  # executions running
         ladder = self
 
@@ -93,6 +95,8 @@ class Ladder:
             ladder.executions[name] = world.spawn(f"sfn:{name}", worker._execution_logic, on_done=ended)
 
         def wait_interval(_: Any, env: Any, wait_seconds: float) -> None:
+            current = world.current
+            ladder.waits.setdefault(current.name.removeprefix("sfn:") if current else "?", []).append(wait_seconds)
             if wait_seconds > 0:
                 world.sleep(wait_seconds)
 
@@ -138,6 +142,12 @@ class Ladder:
         context = LambdaContext(self.world, "attempt", self.timeout, f"task-{len(self.calls) + 1}")
         try:
             result = load_handler(self.function_dir).handler(payload, context)
+        except LadderStop as stop:  # the ladder's end: an outcome, raised for the ASL's Catch
+            self.calls.append(
+                TaskCall(state.get("delivery_id", "?"), payload.get("action", "?"), stop.state["outcome"], None)
+            )
+            error = {"errorType": type(stop).__name__, "errorMessage": str(stop), "stackTrace": []}
+            return {"StatusCode": 200, "FunctionError": "Unhandled", "Payload": error}
         except Exception as exc:
             self.calls.append(TaskCall(state.get("delivery_id", "?"), payload.get("action", "?"), None, repr(exc)))
             error = {"errorType": type(exc).__name__, "errorMessage": str(exc), "stackTrace": []}

@@ -4,11 +4,15 @@ The real statemachines/retry.asl.json runs in moto's interpreter; its tasks invo
 
 from __future__ import annotations
 
+import random
 from typing import Any
+
+import pytest
 
 from carrier.store import keys
 from tests.faults.harness import Carrier, Predicate, about
 from tests.faults.receiver import OK, in_turn, status
+from tests.support import template
 
 FIRST_FAILS = in_turn(status(500), OK)
 
@@ -41,7 +45,7 @@ def test_5a_a_throttled_read_in_a_ladder_step_retries_the_same_step(carrier: Car
     delivery = carrier.delivery(message.event_id, hook)
     assert delivery is not None and delivery["status"] == "delivered", delivery
     assert [a["trigger"] for a in sorted(delivery["attempts"], key=lambda a: a["n"])] == ["initial", "retry"]
-    assert carrier.ladder.history(did) == ["Prepare", "Wait", "Attempt", "Decide", "Delivered"]
+    assert carrier.ladder.history(did) == ["Wait", "Attempt", "Ended"]
     assert [c.error is not None for c in carrier.ladder.calls] == [True, False]
 
 
@@ -99,7 +103,34 @@ def test_5d_exhaustion_whose_write_fails_still_ends_exhausted_and_disables_the_w
     assert delivery["attempt_count"] == 6
     webhook = carrier.webhook(hook)
     assert webhook["status"] == "disabled" and "exhausted" in webhook["disabled_reason"]
-    assert carrier.ladder.history(did)[-2:] == ["Exhaust", "Exhausted"]
+    assert carrier.ladder.history(did)[-1] == "Exhaust"
+
+
+def test_5e_a_full_failing_ladder_costs_at_most_12_transitions_its_waits_jittered(
+    carrier: Carrier, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Given a receiver that always fails, and a seeded source for the waits' jitter
+    monkeypatch.setattr("carrier.ladder.RANDOM", random.Random(19).random)
+    hooks = [carrier.create_webhook(name) for name in ("a", "b")]
+    carrier.receiver.script = lambda request: status(500)
+    message = carrier.publish()
+    # When the whole ladder runs for each webhook's delivery
+    carrier.drain()
+    ladder = [int(s) for s in template()["Parameters"]["RetryLadder"]["Default"].split(",")]
+    waits = []
+    for hook in hooks:
+        did = carrier.delivery_id(message.event_id, hook)
+        # Then 5 retries, each after its rung +/- 10 %, then Exhaust: 11 state transitions (18 before)
+        history = carrier.ladder.history(did)
+        assert history == ["Wait", "Attempt"] * 5 + ["Exhaust"] and len(history) <= 12
+        waits.append(carrier.ladder.waits[did])
+        for wait, rung in zip(waits[-1], ladder, strict=True):
+            assert rung * 0.9 <= wait <= rung * 1.1, (wait, rung)
+        delivery = carrier.delivery(message.event_id, hook)
+        assert delivery is not None and delivery["status"] == "exhausted" and delivery["attempt_count"] == 6
+        webhook = carrier.webhook(hook)
+        assert webhook["status"] == "disabled" and "exhausted" in webhook["disabled_reason"]
+    assert waits[0] != waits[1]  # two deliveries that failed together are not retried together
 
 
 def test_6a_an_event_expired_before_its_retry_ends_the_delivery_failed(carrier: Carrier) -> None:

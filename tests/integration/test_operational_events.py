@@ -13,6 +13,7 @@ import pytest
 from botocore.awsrequest import AWSResponse, HTTPHeaders
 
 from carrier import aws, runtime
+from carrier.ladder import LadderStop
 from carrier.scheduling import execution_input
 from carrier.verify import verify
 from tests.fakes import RecordingScheduler
@@ -91,7 +92,10 @@ def test_a_webhook_subscribed_to_disabled_receives_signed_the_event_for_a_siblin
 
 
 def step(action: str, state: dict[str, Any]) -> dict[str, Any]:
-    return load_handler("attempt").handler({"action": action, "state": state}, FakeContext())
+    try:
+        return load_handler("attempt").handler({"action": action, "state": state}, FakeContext())
+    except LadderStop as stop:  # the ladder's end, raised for the state machine's Catch: its state
+        return stop.state
 
 
 def test_the_ladder_exhausted_raises_delivery_exhausted_and_webhook_disabled(bus: Any) -> None:

@@ -1,6 +1,7 @@
 """statemachines/retry.asl.json runs in moto's Step Functions interpreter, with scripted attempt results.
 
-The attempt function is scripted (moto's Lambda answers from a queue); every path of the Choice is taken.
+The attempt function is scripted (moto's Lambda answers from a queue; an answer with an `errorType` is a raised
+exception): every route is taken, a normal answer (a retry) loops to Wait, the ladder's ends are Caught.
 """
 
 from __future__ import annotations
@@ -12,8 +13,8 @@ from typing import Any
 import pytest
 from moto import mock_aws
 
-from carrier.retries import TRANSITIONS
-from carrier_local.sfn import INTERPRETER_CONFIG, create_machine, script
+from carrier.ladder import STOPS, TRANSITIONS
+from carrier_local.sfn import INTERPRETER_CONFIG, create_machine, raised, script
 from carrier_local.sfn import run as sfn_run
 from tests.support import ROOT, template
 
@@ -34,48 +35,74 @@ def state(outcome: str, step: int = 0) -> dict[str, Any]:
     return {**IDS, "ladder": [0, 0, 0, 0, 0], "step": step, "wait_seconds": 0, "outcome": outcome}
 
 
+def ended(outcome: str, step: int = 0) -> dict[str, Any]:
+    return raised("LadderEnded", state(outcome, step))
+
+
 def test_first_retry_succeeds(machine) -> None:
     sfn, arn = machine
-    script(state("delivered"))
-    status, entered, _ = run(sfn, arn, "first-ok")
-    assert status == "SUCCEEDED" and entered == ["Prepare", "Wait", "Attempt", "Decide", "Delivered"]
+    script(ended("delivered"))
+    status, entered, described = run(sfn, arn, "first-ok")
+    assert status == "SUCCEEDED" and entered == ["Wait", "Attempt", "Ended"]
+    assert json.loads(json.loads(described["output"])["end"]["Cause"])["errorType"] == "LadderEnded"
 
 
-def test_every_retry_fails_then_exhausted_and_webhook_disabled(machine) -> None:
+def test_a_full_failing_ladder_costs_at_most_12_transitions_and_ends_exhausted(machine) -> None:
+    # Given an attempt function whose 5 retries all fail (the 5th raises LadderExhausted), then Exhaust answers
     sfn, arn = machine
-    script(*[state("retry", step) for step in range(1, 5)], state("exhausted", 4), state("exhausted", 4))
-    status, entered, _ = run(sfn, arn, "all-fail")
+    script(
+        *[state("retry", step) for step in range(1, 5)],
+        raised("LadderExhausted", state("exhausted", 4)),
+        state("exhausted", 4),
+    )
+    # When the ladder runs
+    status, entered, described = run(sfn, arn, "all-fail")
+    # Then 5 attempts (6 with the dispatcher's), each after its wait, then Exhaust: 11 transitions (18 before)
     assert status == "SUCCEEDED"
-    assert entered.count("Attempt") == 5  # 5 retries after the dispatcher's first attempt: 6 in all
-    assert entered[-2:] == ["Exhaust", "Exhausted"]
+    assert entered == ["Wait", "Attempt"] * 5 + ["Exhaust"]
+    assert len(entered) <= 12
+    assert json.loads(described["output"])["outcome"] == "exhausted"
 
 
 def test_gone_blocked_and_ended_stop_the_ladder(machine) -> None:
     sfn, arn = machine
-    for outcome, final in [("gone", "Gone"), ("blocked", "Blocked"), ("ended", "Ended")]:
-        script(state(outcome))
+    for outcome in ["gone", "blocked", "ended"]:
+        script(ended(outcome))
         status, entered, _ = run(sfn, arn, f"stop-{outcome}")
-        assert status == "SUCCEEDED" and entered[-1] == final
+        assert status == "SUCCEEDED" and entered == ["Wait", "Attempt", "Ended"]
 
 
 def test_retry_after_sets_the_next_wait(machine) -> None:
     sfn, arn = machine
-    script(state("retry", 1) | {"wait_seconds": 1}, state("delivered", 1))
+    script(state("retry", 1) | {"wait_seconds": 1}, ended("delivered", 1))
     status, entered, described = run(sfn, arn, "retry-after")
-    assert status == "SUCCEEDED" and entered.count("Wait") == 2
-    assert json.loads(described["output"])["outcome"] == "delivered"
+    assert status == "SUCCEEDED" and entered == ["Wait", "Attempt"] * 2 + ["Ended"]
+    waited = [
+        e
+        for e in sfn.get_execution_history(executionArn=described["executionArn"])["events"]
+        if e.get("stateExitedEventDetails", {}).get("name") == "Attempt"
+    ]
+    assert json.loads(waited[0]["stateExitedEventDetails"]["output"])["wait_seconds"] == 1
 
 
-def test_an_unexpected_answer_is_recorded_as_a_failure(machine) -> None:
+def test_an_error_inside_carrier_past_the_retriers_is_recorded_as_a_failure(machine, monkeypatch) -> None:
+    from types import SimpleNamespace
+
+    from moto.stepfunctions.parser.asl.component.common.retry import retrier_decl
+
+    sleeps: list[float] = []
+    monkeypatch.setattr(retrier_decl, "time", SimpleNamespace(sleep=sleeps.append))
     sfn, arn = machine
-    script(state("nonsense"), state("failed"))
+    boom = raised("RuntimeError", state("retry"))
+    script(*[boom] * 6, state("failed"))
     status, entered, _ = run(sfn, arn, "catch-all")
-    assert status == "FAILED" and entered[-2:] == ["RecordFailure", "Failed"]
+    assert status == "FAILED" and entered == ["Wait", "Attempt", "RecordFailure", "Failed"]
+    assert len(sleeps) == 5  # the States.ALL retrier retried the same step, never a ladder step
 
 
-def test_the_prepare_state_reads_the_ladder_from_the_template_parameter(machine) -> None:
+def test_the_attempt_task_passes_the_ladder_from_the_template_parameter(machine) -> None:
     sfn, arn = machine
-    script(state("delivered"))
+    script(ended("delivered"))
     execution = sfn.start_execution(
         stateMachineArn=arn, name="ladder", input=json.dumps({**IDS, "step": 0, "wait_seconds": 0})
     )["executionArn"]
@@ -84,10 +111,9 @@ def test_the_prepare_state_reads_the_ladder_from_the_template_parameter(machine)
         assert time.monotonic() < deadline
         time.sleep(0.05)
     history = sfn.get_execution_history(executionArn=execution)["events"]
-    prepared = next(
-        e["stateExitedEventDetails"] for e in history if e.get("stateExitedEventDetails", {}).get("name") == "Prepare"
-    )
-    assert json.loads(prepared["output"])["ladder"] == [300, 1800, 7200, 28800, 86400]
+    scheduled = next(e["taskScheduledEventDetails"] for e in history if "taskScheduledEventDetails" in e)
+    payload = json.loads(scheduled["parameters"])["Payload"]
+    assert payload["ladder"] == [300, 1800, 7200, 28800, 86400] and payload["action"] == "attempt"
 
 
 def test_template_asl_and_code_follow_one_ladder() -> None:
@@ -99,14 +125,24 @@ def test_template_asl_and_code_follow_one_ladder() -> None:
     env = template()["Globals"]["Function"]["Environment"]["Variables"]
     assert env["RETRY_LADDER"] == {"Ref": "RetryLadder"}
     asl = json.loads((ROOT / "statemachines" / "retry.asl.json").read_text())
-    choices = {c["StringEquals"]: c["Next"] for c in asl["States"]["Decide"]["Choices"]}
-    assert set(choices) == set(TRANSITIONS)
-    kinds = {name: asl["States"][name]["Type"] for name in choices.values()}
+    states = asl["States"]
+    # no state only routes: no Choice, no Pass; every state says what it is for
+    assert {s["Type"] for s in states.values()} == {"Wait", "Task", "Succeed", "Fail"}
+    assert all(s.get("Comment") for name, s in states.items() if name != "Failed")
+    attempt = states["Attempt"]
+    assert asl["StartAt"] == "Wait" and states["Wait"]["Next"] == "Attempt" and attempt["Next"] == "Wait"
+    assert states["Wait"]["SecondsPath"] == "$.wait_seconds"
+    # the attempt function's outcomes (TRANSITIONS) are the loop, or the errors the Catch routes, never retried
+    routes = {c["ErrorEquals"][0]: c["Next"] for c in attempt["Catch"]}
     for outcome, action in TRANSITIONS.items():
-        target = choices[outcome]
-        expected = {"wait": "Wait", "succeed": "Succeed", "exhaust": "Task"}[action]
-        assert kinds[target] == expected, (outcome, target)
-    assert asl["States"]["Wait"]["SecondsPath"] == "$.wait_seconds"
+        if action == "wait":
+            continue
+        error = STOPS[action].__name__
+        assert {"succeed": "Succeed", "exhaust": "Task"}[action] == states[routes[error]]["Type"], outcome
+        assert error in attempt["Retry"][0]["ErrorEquals"] and attempt["Retry"][0]["MaxAttempts"] == 0
+    assert attempt["Catch"][-1] == {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "RecordFailure"}
+    ladder = "States.StringToJson('[${RetryLadder}]')"
+    assert all(s["Parameters"]["Payload"]["ladder.$"] == ladder for s in states.values() if s["Type"] == "Task")
 
 
 def test_the_dispatcher_starts_one_execution_per_delivery(machine) -> None:
@@ -114,7 +150,7 @@ def test_the_dispatcher_starts_one_execution_per_delivery(machine) -> None:
     from carrier.scheduling import StepFunctionsScheduler
 
     sfn, arn = machine
-    script(state("delivered"))
+    script(ended("delivered"))
     scheduler = StepFunctionsScheduler(arn, (300, 1800))
     handoff = Handoff("t1", "wh_1", "del_once", "evt_1", 0, 0)
     scheduler.schedule(handoff)

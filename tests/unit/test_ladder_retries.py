@@ -72,3 +72,27 @@ def test_the_local_ladder_records_a_failure_once_the_retrier_gives_up() -> None:
     retrier = retrier_of("Attempt")
     assert [c["action"] for c in flaky.calls] == ["attempt"] * (retrier.max_attempts + 1) + ["fail"]
     assert ladder.finished == {"del_1": "failed"}
+
+
+def test_the_local_ladder_ends_on_a_raised_ladder_end_without_retrying_it() -> None:
+    # Given the real handler's way of ending the ladder: LadderEnded raised, routed by name as the ASL's Catch does
+    from carrier.ladder import LadderEnded, LadderExhausted
+
+    calls: list[str] = []
+
+    def attempt(payload: dict[str, Any]) -> dict[str, Any]:
+        calls.append(payload["action"])
+        state = payload["state"]
+        if payload["action"] == "exhaust":
+            return {**state, "outcome": "exhausted"}
+        if state["delivery_id"] == "del_ok":
+            raise LadderEnded({**state, "outcome": "delivered"})
+        raise LadderExhausted({**state, "outcome": "exhausted"})
+
+    now = [0.0]
+    ladder = LocalLadder(attempt, (300,), clock=lambda: now[0])
+    ladder.schedule(Handoff("t1", "wh_1", "del_ok", "evt_1", 0, 0))
+    ladder.schedule(Handoff("t1", "wh_1", "del_ex", "evt_1", 0, 0))
+    run_until_idle(ladder, now)
+    assert ladder.finished == {"del_ok": "delivered", "del_ex": "exhausted"}
+    assert calls == ["attempt", "attempt", "exhaust"]  # never retried: one attempt each

@@ -16,6 +16,7 @@ from carrier import aws
 from carrier.claims import DEFER_SECONDS, Claims
 from carrier.clock import Clock, SystemClock, iso
 from carrier.formats import BodyCache, Event
+from carrier.ladder import jittered
 from carrier.lifecycle import Actor
 from carrier.observability import count, logger
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify
@@ -166,7 +167,7 @@ class Dispatcher:
         handoff = None
         if retry and outcome.name == RETRY and self.scheduler is not None and self.settings.retry_ladder:
             ladder = self.settings.retry_ladder
-            wait = max(ladder[0], outcome.retry_after or 0)
+            wait = max(jittered(ladder[0]), outcome.retry_after or 0)  # ± 10 %, never before Retry-After
             handoff = Handoff(event.tenant_id, target.webhook_id, delivery_id, event.id, wait, 0)
         status = self.status_after(outcome, retrying=handoff is not None)
         extra = {"next_attempt_at": iso(self.clock.now() + timedelta(seconds=handoff.wait_seconds))} if handoff else {}

@@ -1,8 +1,8 @@
 """Retries: one ladder step (the attempt function), exhaustion, the catch-all, and retries a tenant asks for.
 
 The ladder itself is data: `RetryLadder` (template Parameter) reaches the state machine through
-DefinitionSubstitutions and the functions through RETRY_LADDER. `TRANSITIONS` is the state machine's Choice
-as a table; the local scheduler follows it, and a test checks it against statemachines/retry.asl.json.
+DefinitionSubstitutions and the functions through RETRY_LADDER; what the state machine does after each outcome,
+and the jitter of its waits, are in carrier.ladder.
 """
 
 from __future__ import annotations
@@ -19,28 +19,17 @@ from carrier.clock import Clock, SystemClock, iso, parse_iso
 from carrier.dispatch import RATE_LIMIT_DEFER_SECONDS, Dispatcher
 from carrier.errors import Conflict, InvalidInput, NotFound
 from carrier.formats import Event
+from carrier.ladder import ENDED, EXHAUSTED, jittered
 from carrier.lifecycle import Actor, sources
 from carrier.models import SendResult
 from carrier.observability import count, logger
 from carrier.operational import NoPublisher
-from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY
+from carrier.outcomes import DELIVERED, RETRY
 from carrier.ports import EngineStore, EventPublisher, HttpTransport, SecretVault
 from carrier.records import TERMINAL, DeliveryRecord, DeliveryStatus, WebhookRecord, WebhookStatus, event_from_record
 from carrier.runs import run_once
 from carrier.settings import Settings
 from carrier.targets import Target
-
-EXHAUSTED, ENDED = DeliveryStatus.exhausted.value, "ended"  # the ladder's outcomes besides the attempt's
-
-# What the state machine does after each outcome of the attempt function (its Choice state).
-TRANSITIONS: dict[str, str] = {
-    RETRY: "wait",  # wait `wait_seconds`, then attempt again
-    DELIVERED: "succeed",
-    GONE: "succeed",  # the webhook was disabled by the attempt
-    BLOCKED: "succeed",
-    ENDED: "succeed",  # the delivery, its webhook or its event is gone, or the webhook is disabled
-    EXHAUSTED: "exhaust",  # mark the delivery exhausted and disable the webhook
-}
 
 # A delivery's lock outlives any function that holds it (the attempt function's Timeout is 90 s, the api's 30 s):
 # it cannot expire in the middle of a send. tests/unit/test_template.py checks the Timeouts against it.
@@ -100,7 +89,8 @@ class RetryService:
             outcome = result.outcome.name
             next_step = step + 1
             if outcome == RETRY and next_step < len(ladder):
-                wait = max(ladder[next_step], result.outcome.retry_after or 0)
+                # the rung ± 10 % (carrier.ladder), never before the receiver's Retry-After (capped by classify)
+                wait = max(jittered(ladder[next_step]), result.outcome.retry_after or 0)
                 due = iso(self.clock.now() + timedelta(seconds=wait))
                 dispatcher.record(
                     target, delivery_id, result, DeliveryStatus.retrying, {"next_attempt_at": due}, **LADDER
