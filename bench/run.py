@@ -22,6 +22,7 @@ TARGETS = {
     "fanout_ratio": "<= 3",
     "import_ratio": "<= 1.25 x boto3",
     "usd_per_million_first_try": "<= 1.50",
+    "usd_secrets_per_month_100k_webhooks": "envelope < 5",
 }
 MEMORY_GB = 1.0  # DispatcherFunction MemorySize
 BATCH = 10  # SQS BatchSize
@@ -60,6 +61,22 @@ def cost(prices: dict[str, float], calls: dict[str, Any], core_per_s: float, fan
     }
 
 
+def secret_storage(
+    prices: dict[str, float], webhooks: int = 100_000, containers: int = 100, cache_seconds: int = 300
+) -> dict[str, float]:
+    """Dollars a month for the webhooks' secrets under each `SecretStore`: `per-webhook` stores one secret each;
+    `envelope` stores one (the data key), read once per warm container per `SecretCacheSeconds` (the template's
+    default), `containers` of them always warm (a generous bound for 100,000 webhooks)."""
+    month = 30 * 24 * 3600
+    envelope_reads = containers * month / cache_seconds
+    return {
+        "envelope": round(
+            prices["secretsmanager_secret_month"] + envelope_reads * prices["secretsmanager_api_call"], 2
+        ),
+        "per-webhook": round(webhooks * prices["secretsmanager_secret_month"], 2),
+    }
+
+
 def main() -> dict[str, Any]:
     prices = json.loads((ROOT / "bench" / "prices.json").read_text())
     fast = dispatch_bench.ReceiverProcess()
@@ -89,6 +106,7 @@ def main() -> dict[str, Any]:
         },
         "aws_calls": calls,
         "usd_per_million": usd,
+        "usd_secrets_per_month_100k_webhooks": secret_storage(prices),
         "prices_date": prices["date"],
         "targets": TARGETS,
     }

@@ -181,6 +181,9 @@ class MemoryStore:
     def put_tenant_setting(self, tenant_id: str, name: str, record: dict[str, Any]) -> None:
         self.settings[(tenant_id, name)] = dict(record)
 
+    def delete_tenant_setting(self, tenant_id: str, name: str) -> None:
+        self.settings.pop((tenant_id, name), None)
+
     # ---- events
 
     def put_event(self, record: EventRecord) -> bool:
@@ -411,6 +414,9 @@ class MemoryVault:
 
     def peek(self, name: str) -> SecretDocument | None:
         return self.documents.get(name) if self.cached else None
+
+    def delete(self, name: str) -> None:
+        self.documents.pop(name, None)
 
 
 # ---- the transport ------------------------------------------------------------------------------------------

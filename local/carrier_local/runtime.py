@@ -175,6 +175,7 @@ class LocalCarrier:
             "region": self.stack.region,
             "event_bus_name": self.stack.event_bus_name,
             "table_name": self.stack.table_name,
+            "secret_store": self.stack.environment.get("SECRET_STORE", "per-webhook"),  # the CLI's vault follows it
             "events_queue_url": self.stack.events_queue_url,
             "pid": os.getpid(),
         }

@@ -9,8 +9,10 @@ import hmac
 import json
 from typing import Any
 
+import boto3
 import pytest
 
+from carrier import runtime
 from carrier.cli import main
 from tests.fakes import RecordingScheduler
 from tests.integration.conftest import create, deliveries
@@ -182,10 +184,20 @@ def test_the_routes_are_documented_under_callbacks(aws: dict) -> None:
 # ---- the operator's CLI ------------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def cli(pipeline: RecordingScheduler, aws: dict, monkeypatch: pytest.MonkeyPatch) -> RecordingScheduler:
+@pytest.fixture(params=["per-webhook", "envelope"])
+def cli(
+    pipeline: RecordingScheduler, aws: dict, monkeypatch: pytest.MonkeyPatch, request: pytest.FixtureRequest
+) -> RecordingScheduler:
+    """The operator's CLI and the functions on one deployment, under each `SecretStore`."""
     monkeypatch.setenv("CARRIER_TABLE", aws["TABLE_NAME"])  # carrier-test: secrets under carrier/test/
     monkeypatch.setenv("CARRIER_STATE", "/nonexistent/local.json")
+    monkeypatch.setenv("SECRET_STORE", request.param)  # the functions' setting, which the CLI follows
+    monkeypatch.setenv("DATA_KEY_SECRET", "carrier/test/data-key")
+    boto3.client("secretsmanager").create_secret(
+        Name="carrier/test/data-key", SecretString=json.dumps({"current": "k1", "k1": "d" * 64})
+    )
+    runtime.reset()
+    runtime.use_scheduler(pipeline)
     return pipeline
 
 

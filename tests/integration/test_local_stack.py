@@ -119,8 +119,10 @@ def test_state_file(local: Running) -> None:
         "events_queue_url",
         "pid",
         "profile",
+        "secret_store",
     }
     assert state["profile"] == "carrier"  # no PROFILE: the default
+    assert state["secret_store"] == "envelope"  # the template's SecretStore default, which the CLI follows
     assert state["api_url"] == f"http://127.0.0.1:{local.port}"
     assert state["aws_endpoint_url"].startswith("http://127.0.0.1:")
     assert state["api_key"].startswith("ck_")
@@ -187,6 +189,15 @@ def test_stack_resources_and_environment(stack: LocalStack) -> None:
     # moto's own event source mapping is off: the poller is the only consumer of the queue
     mappings = stack.client("lambda").list_event_source_mappings()["EventSourceMappings"]
     assert [m["State"] for m in mappings] == ["Disabled"]
+
+
+def test_the_data_key_secret_is_generated_from_the_template(stack: LocalStack) -> None:
+    """moto's CloudFormation skips `AWS::SecretsManager::Secret`: carrier_local makes `DataKeySecret` from its
+    `GenerateSecretString` (a 64-character random key under `k1`, named current), so `envelope` runs locally."""
+    assert stack.environment["SECRET_STORE"] == "envelope"
+    answer = stack.client("secretsmanager").get_secret_value(SecretId=stack.environment["DATA_KEY_SECRET"])
+    value = json.loads(answer["SecretString"])
+    assert value["current"] == "k1" and len(value["k1"]) == 64 and value["k1"].isalnum()
 
 
 def test_poller_feeds_bus_events_to_the_function_and_keeps_reported_failures(stack: LocalStack) -> None:

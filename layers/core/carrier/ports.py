@@ -10,8 +10,8 @@ time: the types they name are read by the type checker only.
 | `Clock` | every service | `clock.SystemClock` |
 | `RetryScheduler` | `Dispatcher` (a failed or deferred first attempt) | `scheduling.StepFunctionsScheduler` |
 | `HttpTransport` | `Dispatcher.attempt`, `runs.run_once` | `transport.Transport` |
-| `SecretReader` | `Dispatcher.attempt` | `vault.Vault` |
-| `SecretVault` | `RetryService` (callback targets), `CallbackService` | `vault.Vault` |
+| `SecretReader` | `Dispatcher.attempt` | `vault.Vault`, `envelope.EnvelopeVault` |
+| `SecretVault` | `RetryService` (callback targets), `CallbackService` | `vault.Vault`, `envelope.EnvelopeVault` |
 | `DispatchStore` | `Dispatcher` | `store.Store` |
 | `TenantSettingStore` | `CallbackService` | `store.Store` |
 | `EngineStore` | `RetryService`, `DeliveryService` | `store.Store` |
@@ -70,6 +70,8 @@ class SecretVault(SecretReader, Protocol):
     def create(self, name: str, document: SecretDocument, tags: dict[str, str]) -> None: ...
 
     def put(self, name: str, document: SecretDocument) -> None: ...
+
+    def delete(self, name: str) -> None: ...
 
 
 class DispatchStore(Protocol):
@@ -133,6 +135,8 @@ class TenantSettingStore(Protocol):
     def get_tenant_setting(self, tenant_id: str, name: str) -> dict[str, Any] | None: ...
 
     def put_tenant_setting(self, tenant_id: str, name: str, record: dict[str, Any]) -> None: ...
+
+    def delete_tenant_setting(self, tenant_id: str, name: str) -> None: ...
 
 
 class EngineStore(DispatchStore, TenantSettingStore, Protocol):

@@ -11,7 +11,6 @@ from carrier import aws, profile
 from carrier.settings import get_settings
 from carrier.store import Store
 from carrier.validators import TargetPolicy, use_target_policy
-from carrier.vault import Vault
 from carrier.webhooks import WebhookService
 
 if TYPE_CHECKING:
@@ -21,7 +20,7 @@ if TYPE_CHECKING:
     from carrier.health import HealthService
     from carrier.ingest import PublishRequest, PublishResult
     from carrier.models import SendResult
-    from carrier.ports import Clock, EventPublisher, RetryScheduler
+    from carrier.ports import Clock, EventPublisher, RetryScheduler, SecretVault
     from carrier.reconciler import Reconciler
     from carrier.replay import ReplayService
     from carrier.retries import RetryService
@@ -49,8 +48,20 @@ def store() -> Store:
 
 
 @lru_cache(maxsize=1)
-def vault() -> Vault:
+def vault() -> SecretVault:
+    """The backend the `SecretStore` Parameter chose; the engine sees only the `SecretVault` port."""
+    from carrier.vault import Vault
+
     settings = get_settings()
+    if settings.secret_store == "envelope":  # noqa: S105 (a backend's name, not a secret)
+        from carrier.envelope import DataKeys, EnvelopeVault
+
+        if not settings.data_key_secret:
+            raise RuntimeError("SECRET_STORE=envelope needs DATA_KEY_SECRET (the data-key secret's ARN)")
+        keys = DataKeys(settings.data_key_secret, settings.secret_cache_seconds)
+        legacy = Vault(settings.secret_prefix, settings.secret_cache_seconds)  # read until `secrets migrate` ran
+        return EnvelopeVault(settings.secret_prefix, store(), keys, settings.secret_cache_seconds, legacy=legacy)
+
     return Vault(settings.secret_prefix, settings.secret_cache_seconds)
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 from functools import lru_cache
+from typing import Literal
 
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
@@ -26,6 +27,10 @@ class Settings(BaseModel):
     allow_http_targets: bool = False
     http_timeout_seconds: float = Field(default=30.0, gt=0)
     secret_cache_seconds: int = Field(default=300, ge=0)
+    # `envelope`: sealed documents in the table under the data key in `data_key_secret`; `per-webhook`: one
+    # Secrets Manager secret per webhook (the template's `SecretStore` Parameter sets it)
+    secret_store: Literal["envelope", "per-webhook"] = "per-webhook"  # noqa: S105 (a backend's name)
+    data_key_secret: str | None = None
     max_concurrency: int = Field(default=50, ge=1)
     state_machine_arn: str | None = None
     rotation_grace_seconds: int = Field(default=86400, ge=0)
@@ -55,6 +60,8 @@ _ENV = {
     "allow_http_targets": "ALLOW_HTTP_TARGETS",
     "http_timeout_seconds": "HTTP_TIMEOUT_SECONDS",
     "secret_cache_seconds": "SECRET_CACHE_SECONDS",
+    "secret_store": "SECRET_STORE",
+    "data_key_secret": "DATA_KEY_SECRET",
     "max_concurrency": "MAX_CONCURRENCY",
     "state_machine_arn": "STATE_MACHINE_ARN",
     "rotation_grace_seconds": "ROTATION_GRACE_SECONDS",

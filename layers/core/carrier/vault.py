@@ -88,6 +88,26 @@ class Vault:
         document: SecretDocument = self._provider.fetch_from_cache(key)
         return document
 
+    def find(self, name: str) -> SecretDocument | None:
+        """The stored document read now (no cache), or None when there is no such secret (migration)."""
+        try:
+            answer = self.client.get_secret_value(SecretId=name)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") == "ResourceNotFoundException":
+                return None
+            raise
+        document: SecretDocument = json.loads(answer["SecretString"])
+        return document
+
+    def write(self, name: str, document: SecretDocument, tags: dict[str, str]) -> None:
+        """Create the secret, or replace its value when it exists (migration resumes)."""
+        try:
+            self.create(name, document, tags)
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") != "ResourceExistsException":
+                raise
+            self.put(name, document)
+
     def delete(self, name: str) -> None:
         self._forget()
         try:

@@ -15,12 +15,12 @@ from carrier.clock import Clock, SystemClock, iso, parse_iso
 from carrier.errors import DependencyFailed, InvalidInput, NotFound
 from carrier.models import Signature, Webhook, WebhookCreate, WebhookCreated, WebhookFields, WebhookPatch, filters_of
 from carrier.operational import NoPublisher
-from carrier.ports import EventPublisher
+from carrier.ports import EventPublisher, SecretVault
 from carrier.records import SecretDocument, SecretKey, WebhookRecord, WebhookStatus, webhook_record
 from carrier.schemes import SCHEMES
 from carrier.store import Store
 from carrier.validators import check_secret
-from carrier.vault import Vault, active_keys, generate_secret
+from carrier.vault import active_keys, generate_secret
 
 __all__ = ["WebhookService", "filters_of", "to_public"]
 
@@ -45,7 +45,7 @@ def to_public(record: WebhookRecord) -> Webhook:
 
 class WebhookService:
     def __init__(
-        self, store: Store, vault: Vault, clock: Clock | None = None, events: EventPublisher | None = None
+        self, store: Store, vault: SecretVault, clock: Clock | None = None, events: EventPublisher | None = None
     ) -> None:
         self.store = store
         self.vault = vault

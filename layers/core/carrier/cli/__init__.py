@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from carrier.cli import callbacks, webhooks
+from carrier.cli import callbacks, secrets, webhooks
 from carrier.cli.commands import (
     cmd_deliveries_recover,
     cmd_deliveries_tail,
@@ -84,6 +84,7 @@ def build_parser() -> argparse.ArgumentParser:
     redrive.set_defaults(func=cmd_dlq_redrive)
 
     callbacks.add_parser(commands, common)
+    secrets.add_parser(commands, common)
 
     from carrier.schemes import DEFAULT_SCHEME, SCHEMES
     from carrier.verify import DEFAULT_TOLERANCE

@@ -70,9 +70,11 @@ class Target:
 
         return Store(self.table)
 
-    def vault(self) -> Any:
-        """The deployment's Secrets Manager names: $CARRIER_SECRET_PREFIX, or the template's `carrier/<Stage>/`
-        read off the table's name (`carrier-<Stage>`)."""
+    def vault(self, store: str | None = None) -> Any:
+        """The deployment's secret store: `store`, or $CARRIER_SECRET_STORE, or the local stack's, or $SECRET_STORE,
+        or the template's default (`envelope`; its data key `<prefix>data-key`, or $CARRIER_DATA_KEY_SECRET).
+        The names: $CARRIER_SECRET_PREFIX, or the template's `carrier/<Stage>/` read off the table's name
+        (`carrier-<Stage>`)."""
         prefix = os.environ.get("CARRIER_SECRET_PREFIX") or self.state.get("secret_prefix")
         if not prefix and self.table and self.table.startswith("carrier-"):
             prefix = f"carrier/{self.table.removeprefix('carrier-')}/"
@@ -80,7 +82,20 @@ class Target:
             raise CliError("no secret prefix: set CARRIER_SECRET_PREFIX (the stack's SECRET_PREFIX, carrier/<stage>/)")
         from carrier.vault import Vault
 
-        return Vault(prefix, cache_seconds=0)
+        legacy = Vault(prefix, cache_seconds=0)
+        store = (
+            store
+            or os.environ.get("CARRIER_SECRET_STORE")
+            or self.state.get("secret_store")
+            or os.environ.get("SECRET_STORE")
+            or "envelope"
+        )
+        if store == "per-webhook":
+            return legacy
+        from carrier.envelope import DataKeys, EnvelopeVault
+
+        data_key = os.environ.get("CARRIER_DATA_KEY_SECRET") or f"{prefix}data-key"
+        return EnvelopeVault(prefix, self.store(), DataKeys(data_key, 0), cache_seconds=0, legacy=legacy)
 
     def call(self, method: str, path: str, body: Any = None) -> Any:
         """An API call that must succeed: its answer, or `ApiFailure` naming what the API refused."""
