@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import json
 import random
 from collections.abc import Iterator
 from datetime import datetime, tzinfo
@@ -95,6 +96,13 @@ def carrier(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Ca
         injector.install()
         try:
             boto3.client("dynamodb").create_table(**table_properties(env["TABLE_NAME"]))
+            # the template's data-key secret (SecretStore=envelope, its default), as GenerateSecretString leaves it
+            data_key = f"{env['SECRET_PREFIX']}data-key"
+            key_text = "".join(random.Random(SEED).choice("abcdefghijklmnopqrstuvwxyz0123456789") for _ in range(64))
+            boto3.client("secretsmanager").create_secret(
+                Name=data_key, SecretString=json.dumps({"current": "k1", "k1": key_text})
+            )
+            monkeypatch.setenv("DATA_KEY_SECRET", data_key)
             ladder = Ladder(world, monkeypatch, deployment.function_dir(attempt), deployment.function_timeout(attempt))
             monkeypatch.setenv("STATE_MACHINE_ARN", ladder.arn)
             runtime.reset()  # clients made from now on carry the injector's hook; settings read again

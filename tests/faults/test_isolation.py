@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
+import pytest
+
 from tests.faults.harness import ALWAYS, Carrier, about, both
 from tests.faults.receiver import OK
 
@@ -39,15 +41,25 @@ def test_3a_an_aws_error_on_one_targets_record_fails_the_message_after_its_sibli
     assert carrier.receiver.duplicates().concurrent == []
 
 
-def test_3b_an_unreadable_secret_is_that_deliverys_failed_attempt_with_its_reason(carrier: Carrier) -> None:
-    # Given two webhooks, and Secrets Manager failing the first one's secret all through the first receive
+# Where each secret store reads one webhook's secret: its own Secrets Manager secret, or its sealed item in the table
+SECRET_READS = {
+    "per-webhook": ("secretsmanager", "GetSecretValue", "InternalServiceError", ""),
+    "envelope": ("dynamodb", "GetItem", "InternalServerError", "secret:"),
+}
+
+
+@pytest.mark.parametrize("store", list(SECRET_READS))
+def test_3b_an_unreadable_secret_is_that_deliverys_failed_attempt_with_its_reason(carrier: Carrier, store: str) -> None:
+    # Given two webhooks, and the first one's secret unreadable all through the first receive (under either store)
+    carrier.configure(SECRET_STORE=store)
+    service, operation, code, prefix = SECRET_READS[store]
     first, second = carrier.create_webhook("a"), carrier.create_webhook("b")
     carrier.injector.fail_next(
-        "secretsmanager",
-        "GetSecretValue",
-        code="InternalServiceError",
+        service,
+        operation,
+        code=code,
         times=ALWAYS,
-        when=both(carrier.made_by(FIRST), about(first.id)),
+        when=both(carrier.made_by(FIRST), about(prefix + first.id)),
     )
     # When an event is dispatched
     message = carrier.publish()
