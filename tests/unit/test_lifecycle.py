@@ -44,7 +44,7 @@ def test_a_stale_ladder_step_cannot_put_a_delivered_delivery_back_on_the_ladder(
     result = asyncio.run(
         dispatcher.attempt(event(), dispatcher_target(engine), delivery_id, attempt_number=2, trigger="retry")
     )
-    written = dispatcher.record(
+    written = dispatcher.recorder.record(
         dispatcher_target(engine),
         delivery_id,
         result,

@@ -174,7 +174,7 @@ class Dispatcher:
         if handoff is not None:  # the ladder owns the delivery before it leaves `pending` (never retrying, unowned)
             assert self.scheduler is not None
             self.scheduler.schedule(handoff)
-        self.record(
+        self.recorder.record(
             target, delivery_id, result, status, extra, actor=Actor.dispatcher, leaving=(DeliveryStatus.pending,)
         )
         return handoff
@@ -268,20 +268,6 @@ class Dispatcher:
         if outcome.name == RETRY and retrying:
             return DeliveryStatus.retrying
         return DeliveryStatus.failed
-
-    def record(
-        self,
-        target: Target,
-        delivery_id: str,
-        result: AttemptResult,
-        status: DeliveryStatus,
-        extra: dict[str, Any] | None = None,
-        *,
-        actor: Actor,
-        leaving: tuple[DeliveryStatus, ...],
-    ) -> bool:
-        """Record one attempt (`recording.Recorder.record`): False when the delivery moved on (a stale writer)."""
-        return self.recorder.record(target, delivery_id, result, status, extra, actor=actor, leaving=leaving)
 
     # ---- helpers ------------------------------------------------------------------------------------
 

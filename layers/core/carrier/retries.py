@@ -92,15 +92,15 @@ class RetryService:
                 # the rung ± 10 % (carrier.ladder), never before the receiver's Retry-After (capped by classify)
                 wait = max(jittered(ladder[next_step]), result.outcome.retry_after or 0)
                 due = iso(self.clock.now() + timedelta(seconds=wait))
-                dispatcher.record(
+                dispatcher.recorder.record(
                     target, delivery_id, result, DeliveryStatus.retrying, {"next_attempt_at": due}, **LADDER
                 )
                 return {**state, "outcome": RETRY, "step": next_step, "wait_seconds": wait}
             if outcome == RETRY:
-                dispatcher.record(target, delivery_id, result, DeliveryStatus.retrying, **LADDER)
+                dispatcher.recorder.record(target, delivery_id, result, DeliveryStatus.retrying, **LADDER)
                 return {**state, "outcome": EXHAUSTED}
             status = DeliveryStatus.delivered if outcome == DELIVERED else DeliveryStatus.failed
-            dispatcher.record(target, delivery_id, result, status, **LADDER)
+            dispatcher.recorder.record(target, delivery_id, result, status, **LADDER)
             return {**state, "outcome": outcome}
         finally:
             self.store.release_delivery_lock(tenant_id, webhook_id, delivery_id, owner)
@@ -202,7 +202,7 @@ class RetryService:
                 status = current  # a failed manual retry leaves the ladder (or its end) as it is
             else:
                 status = DeliveryStatus.failed
-            dispatcher.record(target, delivery_id, result, status, actor=Actor.tenant, leaving=(current,))
+            dispatcher.recorder.record(target, delivery_id, result, status, actor=Actor.tenant, leaving=(current,))
         finally:
             self.store.release_delivery_lock(tenant_id, webhook_id, delivery_id, owner)
         return send_result(delivery_id, event.id, result)

@@ -173,12 +173,13 @@ def publish_event(tenant_id: str, request: PublishRequest) -> PublishResult:
     settings = get_settings()
     if request.callback_url:
         callback_service().get(tenant_id)  # 404 until the tenant has a callback secret
+    policy = target_policy()
     return publish(
         tenant_id,
         request,
         bus_name=settings.event_bus_name,
-        allow_private=target_policy().allow_private,
-        allow_http=target_policy().allow_http,
+        allow_private=policy.allow_private,
+        allow_http=policy.allow_http,
         events_client=aws.client("events"),
     )
 
