@@ -159,8 +159,11 @@ def scheduler() -> RetryScheduler | None:
 @lru_cache(maxsize=1)
 def dispatcher() -> Dispatcher:
     from carrier.dispatch import Dispatcher
+    from carrier.fanout import SqsChunks
 
-    return Dispatcher(get_settings(), store(), vault(), transport(), scheduler(), events=events())
+    settings = get_settings()
+    chunks = SqsChunks(settings.dispatch_queue_url) if settings.dispatch_queue_url else None
+    return Dispatcher(settings, store(), vault(), transport(), scheduler(), events=events(), chunks=chunks)
 
 
 # ---- requests that need more than one service ----------------------------------------------------------
