@@ -1,0 +1,481 @@
+"""The cost model: every billed unit of a delivery, priced from `bench/prices.json`. Pure functions, no I/O.
+
+What is measured (by `bench/aws_calls.py`, from the code at run time) comes in as numbers; what AWS bills is
+encoded here, each rule with the AWS documentation it follows:
+
+- DynamoDB by item size: an item's size is the sum of its attributes' (name bytes + value bytes, numbers
+  ~1 byte per 2 significant digits + 1, lists and maps 3 bytes + 1 byte per element); a write bills
+  ceil(KB) write units of the larger of the item before and after (at least 1, a refused conditional write
+  too); each index entry the write creates, changes or deletes bills its own units, by the entry's size (the
+  projected attributes, the table's and index's keys, plus 100 bytes); an index key that changes is a delete
+  and a put. A read bills ceil(size / 4 KB) units, half when eventually consistent; a Query sums the sizes it
+  reads before rounding. A transaction bills twice.
+- PutEvents and SQS bill each started 64 KB of a request's payload as one event / request.
+- Lambda bills requests and GB-seconds (duration in ms x the configured memory).
+- A dispatcher invocation sends a whole batch's deliveries concurrently: its duration is Carrier's own time plus
+  the slowest of its sends (`expected_makespan`), so the sends share it.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+from decimal import Decimal
+from typing import Any
+
+from carrier.store import sizes
+
+KB = 1024
+WRITE_UNIT_BYTES = sizes.WRITE_UNIT_BYTES
+READ_UNIT_BYTES = sizes.READ_UNIT_BYTES
+INDEX_ENTRY_OVERHEAD = 100  # bytes DynamoDB adds to each index entry (writes and storage) and to each stored item
+STORAGE_ITEM_OVERHEAD = 100
+CHUNK_BYTES = 64 * KB  # PutEvents and SQS bill each started 64 KB as one event / request
+GB = 1024**3
+MONTH_SECONDS = 30 * 24 * 3600
+
+Typed = Mapping[str, Any]  # a DynamoDB attribute value as on the wire: {"S": "..."}, {"N": "12"}, {"M": {...}}
+
+
+# ---- DynamoDB item sizes --------------------------------------------------------------------------------------
+
+
+def python_value(value: Typed) -> Any:
+    """A wire-typed attribute value as Python (the form `carrier.store.sizes` measures)."""
+    (kind, body), *_ = value.items()
+    if kind in ("S", "B"):
+        return body
+    if kind == "N":
+        return Decimal(str(body))
+    if kind == "BOOL":
+        return bool(body)
+    if kind == "NULL":
+        return None
+    if kind == "L":
+        return [python_value(v) for v in body]
+    if kind == "M":
+        return {k: python_value(v) for k, v in body.items()}
+    if kind == "SS":
+        return set(body)
+    if kind == "NS":
+        return {Decimal(str(n)) for n in body}
+    if kind == "BS":
+        return set(body)
+    raise ValueError(f"unknown DynamoDB type {kind}")
+
+
+def item_size(item: Mapping[str, Typed] | None) -> int:
+    """Bytes of an item as DynamoDB bills it (the rules of `carrier.store.sizes`, the engine's own)."""
+    return sizes.item_bytes({name: python_value(value) for name, value in (item or {}).items()})
+
+
+def write_units(size: int) -> int:
+    return max(1, math.ceil(size / WRITE_UNIT_BYTES))
+
+
+def read_units(size: int, consistent: bool) -> float:
+    units = max(1, math.ceil(size / READ_UNIT_BYTES))
+    return float(units) if consistent else units / 2
+
+
+# ---- the table's shape (from template.yaml) -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Index:
+    name: str
+    keys: tuple[str, ...]
+    projection: str  # ALL, KEYS_ONLY, INCLUDE
+    non_key: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class TableShape:
+    keys: tuple[str, ...]
+    indexes: tuple[Index, ...] = ()
+
+    def key_of(self, item: Mapping[str, Typed]) -> dict[str, Typed]:
+        return {k: item[k] for k in self.keys}
+
+
+def table_shape(properties: Mapping[str, Any]) -> TableShape:
+    """The table's key and its indexes (LSIs and GSIs alike: each entry bills the same way) from the template's
+    `AWS::DynamoDB::Table` Properties."""
+
+    def keys(schema: Sequence[Mapping[str, str]]) -> tuple[str, ...]:
+        return tuple(k["AttributeName"] for k in sorted(schema, key=lambda k: k["KeyType"] != "HASH"))
+
+    indexes = tuple(
+        Index(
+            name=i["IndexName"],
+            keys=keys(i["KeySchema"]),
+            projection=i["Projection"]["ProjectionType"],
+            non_key=tuple(i["Projection"].get("NonKeyAttributes", ())),
+        )
+        for kind in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes")
+        for i in properties.get(kind, ())
+    )
+    return TableShape(keys(properties["KeySchema"]), indexes)
+
+
+def index_entry(item: Mapping[str, Typed] | None, table: TableShape, index: Index) -> dict[str, Typed] | None:
+    """The entry `item` has in `index` (None when it lacks an index key attribute: a sparse index skips it)."""
+    if not item or any(k not in item for k in index.keys):
+        return None
+    if index.projection == "ALL":
+        return dict(item)
+    kept = set(table.keys) | set(index.keys) | (set(index.non_key) if index.projection == "INCLUDE" else set())
+    return {k: v for k, v in item.items() if k in kept}
+
+
+def entry_size(entry: Mapping[str, Typed]) -> int:
+    return item_size(entry) + INDEX_ENTRY_OVERHEAD
+
+
+@dataclass(frozen=True)
+class WriteCost:
+    table: int
+    indexes: Mapping[str, int]
+
+    @property
+    def total(self) -> int:
+        return self.table + sum(self.indexes.values())
+
+
+def write_cost(
+    table: TableShape,
+    before: Mapping[str, Typed] | None,
+    after: Mapping[str, Typed] | None,
+    *,
+    transactional: bool = False,
+) -> WriteCost:
+    """Write units of one item write that turned `before` into `after` (None: no item). A refused conditional
+    write leaves the item as it was (before == after): it bills the item's size, at least 1, and no index."""
+    factor = 2 if transactional else 1
+    units = write_units(max(item_size(before), item_size(after))) * factor
+    per_index: dict[str, int] = {}
+    for index in table.indexes:
+        old, new = index_entry(before, table, index), index_entry(after, table, index)
+        if old == new:  # absent from the index both times, or no projected attribute changed
+            cost = 0
+        elif old is None or new is None:
+            changed = new if old is None else old
+            assert changed is not None
+            cost = write_units(entry_size(changed))
+        elif any(old[k] != new[k] for k in index.keys):  # the entry moves: a delete and a put
+            cost = write_units(entry_size(old)) + write_units(entry_size(new))
+        else:
+            cost = write_units(max(entry_size(old), entry_size(new)))
+        per_index[index.name] = cost * factor
+    return WriteCost(units, per_index)
+
+
+def query_read_units(sizes: Iterable[int], consistent: bool) -> float:
+    """A Query or Scan page: the sizes of every item it read (before any filter), summed, then rounded."""
+    return read_units(sum(sizes), consistent)
+
+
+def stored_bytes(item: Mapping[str, Typed], table: TableShape) -> int:
+    """Bytes DynamoDB stores (and bills storage for) for an item and its index entries."""
+    entries = (index_entry(item, table, index) for index in table.indexes)
+    return item_size(item) + STORAGE_ITEM_OVERHEAD + sum(entry_size(e) for e in entries if e is not None)
+
+
+# ---- EventBridge, SQS ------------------------------------------------------------------------------------------
+
+
+def put_events_entry_size(entry: Mapping[str, Any]) -> int:
+    """An entry's size as EventBridge counts it: Time (14 bytes when set), Source, DetailType, Detail, Resources."""
+    size = 14 if entry.get("Time") else 0
+    for field in ("Source", "DetailType", "Detail"):
+        size += len(str(entry.get(field, "")).encode())
+    return size + sum(len(str(r).encode()) for r in entry.get("Resources", ()))
+
+
+def chunks(size: int) -> int:
+    """Billed events (PutEvents) or requests (SQS): one per started 64 KB, at least one."""
+    return max(1, math.ceil(size / CHUNK_BYTES))
+
+
+# ---- Lambda: the receiver-latency mix and the invocation's duration -----------------------------------------
+
+
+Mix = tuple[tuple[float, float], ...]  # (share, seconds), shares summing to 1
+
+
+def latency_mix(timeout_seconds: float) -> Mix:
+    """The stated receiver-latency mix: 50 % answer in 100 ms, 45 % in 500 ms, 5 % take the whole timeout."""
+    return ((0.50, 0.1), (0.45, 0.5), (0.05, float(timeout_seconds)))
+
+
+def mean(mix: Mix) -> float:
+    return sum(share * seconds for share, seconds in mix)
+
+
+def expected_max(mix: Mix, n: int) -> float:
+    """E[the slowest of n independent sends]: sum over values v of v x (F(v)^n - F(v-)^n)."""
+    if n <= 0:
+        return 0.0
+    total, below = 0.0, 0.0
+    for share, seconds in sorted(mix, key=lambda m: m[1]):
+        total += seconds * ((below + share) ** n - below**n)
+        below += share
+    return total
+
+
+def expected_makespan(mix: Mix, n: int, slots: int, trials: int = 4000, seed: int = 19) -> float:
+    """E[time until the last of n sends ends] when at most `slots` run at once (each takes the next free slot).
+    Exact (`expected_max`) when every send has a slot; a seeded simulation otherwise."""
+    if n <= slots:
+        return expected_max(mix, n)
+    rng = random.Random(seed)
+    values = [seconds for _, seconds in mix]
+    weights = [share for share, _ in mix]
+    total = 0.0
+    for _ in range(trials):
+        free = [0.0] * slots
+        for latency in rng.choices(values, weights, k=n):
+            start = min(free)
+            free[free.index(start)] = start + latency
+        total += max(free)
+    return total / trials
+
+
+def gb_seconds(duration_seconds: float, memory_mb: int) -> float:
+    """Lambda bills each invocation's duration rounded up to the millisecond, times its configured memory."""
+    return math.ceil(duration_seconds * 1000) / 1000 * memory_mb / 1024
+
+
+# ---- per delivery ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Config:
+    """What the template configures (read from template.yaml by the caller)."""
+
+    batch_size: int
+    dispatcher_memory_mb: int
+    attempt_memory_mb: int
+    http_timeout_seconds: float
+    send_slots: int  # the transport's concurrent sends per container
+    retention_days: float
+    api_memory_mb: int = 512
+    authorizer_memory_mb: int = 256
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Per delivery at one fan-out, counted on moto from the code (bench/aws_calls.py)."""
+
+    fanout: int
+    event_chunks: float  # PutEvents chunks of one event (the detail as published)
+    message_bytes: float  # the SQS message body EventBridge sends (the bus envelope)
+    wru: float
+    rru: float
+    secrets_calls: float
+    sfn_calls: float
+    own_seconds_per_invocation: float  # the dispatcher handler's own time for a full batch (instant receivers)
+    log_bytes_per_invocation: float  # what its Logger and Metrics printed for that batch
+    stored_bytes: float  # DynamoDB bytes the run created (items and index entries) per delivery
+
+
+# Lambda's own lines per invocation (START, END, REPORT with its XRAY line), as Lambda prints them:
+PLATFORM_LINES = (
+    "START RequestId: 3f1c2b7e-6a1d-4c1e-9d7e-2b0c8e6f5a41 Version: $LATEST\n"
+    "END RequestId: 3f1c2b7e-6a1d-4c1e-9d7e-2b0c8e6f5a41\n"
+    "REPORT RequestId: 3f1c2b7e-6a1d-4c1e-9d7e-2b0c8e6f5a41\tDuration: 512.34 ms\tBilled Duration: 513 ms\t"
+    "Memory Size: 1024 MB\tMax Memory Used: 131 MB\t\n"
+    "XRAY TraceId: 1-6745a8c0-5d2a8e3f1b7c4d9e0a6f2b1c\tSegmentId: 4b7e2a9c1d3f5e60\tSampled: true\t\n"
+)
+XRAY_SAMPLED_SHARE = 0.05  # AWS's default sampling rule past its reservoir (the template sets no rule)
+XRAY_RESERVOIR_PER_SECOND = 1  # ... and its reservoir: the first request each second, per traced function
+
+
+def invocation_seconds(measured: Measured, config: Config, mix: Mix) -> float:
+    """A full batch's invocation: Carrier's own time plus the slowest of its batch x fan-out concurrent sends."""
+    sends = config.batch_size * measured.fanout
+    return measured.own_seconds_per_invocation + expected_makespan(mix, sends, config.send_slots)
+
+
+def first_try(measured: Measured, config: Config, prices: Mapping[str, float]) -> dict[str, dict[str, float]]:
+    """Each billed unit of a first-try delivery: {line: {"per_delivery": units, "usd_per_million": $}}.
+
+    Events arrive in full batches (`BatchSize` messages each: the volume of a fleet keeps the queue busy, so the
+    pollers find no empty queue: their cost is per month, `monthly`)."""
+    f, batch = measured.fanout, config.batch_size
+    per_invocation = 1 / (batch * f)
+    mix = latency_mix(config.http_timeout_seconds)
+    seconds = invocation_seconds(measured, config, mix)
+    batch_bytes = measured.message_bytes * batch
+    log_bytes = (measured.log_bytes_per_invocation + len(PLATFORM_LINES)) * per_invocation
+    month_share = config.retention_days / 30
+    lines = {
+        "eventbridge_put_events": (measured.event_chunks / f, prices["eventbridge_put_event"]),
+        "sqs_send_by_eventbridge": (chunks(int(measured.message_bytes)) / f, prices["sqs_request"]),
+        "sqs_receive": (chunks(int(batch_bytes)) * per_invocation, prices["sqs_request"]),
+        "sqs_delete_batch": (per_invocation, prices["sqs_request"]),
+        "lambda_requests": (per_invocation, prices["lambda_request"]),
+        "lambda_gb_seconds": (
+            gb_seconds(seconds, config.dispatcher_memory_mb) * per_invocation,
+            prices["lambda_arm64_gb_second"],
+        ),
+        "dynamodb_write_units": (measured.wru, prices["dynamodb_write_request_unit"]),
+        "dynamodb_read_units": (measured.rru, prices["dynamodb_read_request_unit"]),
+        "dynamodb_storage_gb_month": (
+            measured.stored_bytes / GB * month_share,
+            prices["dynamodb_storage_gb_month"] + prices["dynamodb_pitr_gb_month"],
+        ),
+        "secretsmanager_calls": (measured.secrets_calls, prices["secretsmanager_api_call"]),
+        "cloudwatch_logs_gb": (log_bytes / GB, prices["cloudwatch_logs_ingested_gb"]),
+        "xray_traces": (XRAY_SAMPLED_SHARE * per_invocation, prices["xray_trace_recorded"]),
+    }
+    return {
+        name: {"per_delivery": round(units, 9), "usd_per_million": round(units * price * 1e6, 4)}
+        for name, (units, price) in lines.items()
+    }
+
+
+def total(lines: Mapping[str, Mapping[str, float]]) -> float:
+    return round(sum(line["usd_per_million"] for line in lines.values()), 3)
+
+
+def floor(fanout: int, prices: Mapping[str, float]) -> float:
+    """The mandated path's floor, $ per million deliveries: PutEvents, the SQS send and one event write per event
+    (÷ fan-out), one delivery write per delivery."""
+    per_event = prices["eventbridge_put_event"] + prices["sqs_request"] + prices["dynamodb_write_request_unit"]
+    return round((per_event / fanout + prices["dynamodb_write_request_unit"]) * 1e6, 4)
+
+
+# ---- the ladder, at a stated failure mix ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class FailureMix:
+    """Of the first tries, `retried` fail (the latency mix's share at the timeout) and go to the ladder: a share
+    `delivered_at_first_retry` of those is delivered by its first retry (answering in `retry_seconds`), the rest
+    fail through the whole ladder, each retry taking the whole timeout."""
+
+    retried: float = 0.05
+    delivered_at_first_retry: float = 0.8
+    retry_seconds: float = 0.5
+
+
+def ladder(
+    transitions_delivered: int,
+    transitions_exhausted: int,
+    attempts_exhausted: int,
+    attempt_wru: float,
+    config: Config,
+    prices: Mapping[str, float],
+    mix: FailureMix = FailureMix(),
+) -> dict[str, dict[str, float]]:
+    """$ per million first-try deliveries that the ladder adds at `mix`: state transitions (measured in moto's
+    interpreter), the attempt function's requests and GB-seconds, and each attempt's write units (measured)."""
+    delivered = mix.retried * mix.delivered_at_first_retry
+    exhausted = mix.retried - delivered
+    invocations = delivered + exhausted * attempts_exhausted
+    seconds = delivered * mix.retry_seconds + exhausted * (attempts_exhausted - 1) * config.http_timeout_seconds
+    lines = {
+        "stepfunctions_transitions": (
+            delivered * transitions_delivered + exhausted * transitions_exhausted,
+            prices["stepfunctions_state_transition"],
+        ),
+        "lambda_requests": (invocations, prices["lambda_request"]),
+        "lambda_gb_seconds": (seconds * config.attempt_memory_mb / 1024, prices["lambda_arm64_gb_second"]),
+        "dynamodb_write_units": (invocations * attempt_wru, prices["dynamodb_write_request_unit"]),
+    }
+    return {
+        name: {"per_delivery": round(units, 9), "usd_per_million": round(units * price * 1e6, 4)}
+        for name, (units, price) in lines.items()
+    }
+
+
+# ---- the publish path through the API (POST /v1/events) -------------------------------------------------------
+
+
+def api_publish(
+    api_seconds: float,
+    authorizer_seconds: float,
+    api_rru: float,
+    authorizer_rru: float,
+    log_bytes: float,
+    config: Config,
+    prices: Mapping[str, float],
+) -> dict[str, dict[str, float]]:
+    """$ per million events published through the API instead of PutEvents: the HTTP API request, the api
+    function, and the authorizer with its read, uncached (the worst case: API Gateway caches its answer for
+    `ReauthorizeEvery` per Authorization header)."""
+    lines = {
+        "apigateway_http_requests": (1.0, prices["apigateway_http_request"]),
+        "lambda_requests": (2.0, prices["lambda_request"]),
+        "lambda_gb_seconds": (
+            gb_seconds(api_seconds, config.api_memory_mb) + gb_seconds(authorizer_seconds, config.authorizer_memory_mb),
+            prices["lambda_arm64_gb_second"],
+        ),
+        "dynamodb_read_units": (api_rru + authorizer_rru, prices["dynamodb_read_request_unit"]),
+        "cloudwatch_logs_gb": ((log_bytes + 2 * len(PLATFORM_LINES)) / GB, prices["cloudwatch_logs_ingested_gb"]),
+        "xray_traces": (XRAY_SAMPLED_SHARE, prices["xray_trace_recorded"]),
+    }
+    return {
+        name: {"per_event": round(units, 9), "usd_per_million": round(units * price * 1e6, 4)}
+        for name, (units, price) in lines.items()
+    }
+
+
+# ---- per month ------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Fleet:
+    """The stated fleet: `webhooks` webhooks receiving `deliveries_per_webhook` first-try deliveries a month."""
+
+    webhooks: int = 100_000
+    deliveries_per_webhook: int = 1_000
+    pollers: int = 5  # Lambda's SQS pollers at rest, each long-polling (20 s) when the queue is empty
+    traced_functions: int = 2  # dispatcher and attempt: one reservoir trace a second each while busy
+    metric_names: int = 0  # distinct custom metrics (EMF) the handlers publish
+
+    @property
+    def deliveries(self) -> int:
+        return self.webhooks * self.deliveries_per_webhook
+
+
+def monthly(
+    per_million: float, fleet: Fleet, secrets_usd: float, webhook_bytes: float, prices: Mapping[str, float]
+) -> dict[str, float]:
+    """$ a month for the fleet: its deliveries at `per_million`, the secrets, the webhooks' items, idle polls,
+    X-Ray's reservoir and the custom metrics."""
+    lines = {
+        "deliveries": per_million * fleet.deliveries / 1e6,
+        "secrets": secrets_usd,
+        "webhook_items": fleet.webhooks
+        * webhook_bytes
+        / GB
+        * (prices["dynamodb_storage_gb_month"] + prices["dynamodb_pitr_gb_month"]),
+        "sqs_empty_polls_bound": fleet.pollers * MONTH_SECONDS / 20 * prices["sqs_request"],
+        "xray_reservoir": fleet.traced_functions
+        * XRAY_RESERVOIR_PER_SECOND
+        * MONTH_SECONDS
+        * prices["xray_trace_recorded"],
+        "custom_metrics": fleet.metric_names * prices["cloudwatch_metric_month"],
+    }
+    rounded = {k: round(v, 2) for k, v in lines.items()}
+    rounded["total"] = round(sum(lines.values()), 2)
+    return rounded
+
+
+# ---- peers ----------------------------------------------------------------------------------------------------
+
+
+def peers(fanout: int, prices: Mapping[str, float]) -> dict[str, float]:
+    """$ per million deliveries at their list prices: EventBridge API destinations (one invocation per delivery,
+    PutEvents per event), Outpost managed and Svix (each priced per event published, fanned out for free)."""
+    return {
+        "eventbridge_api_destinations": round(
+            (prices["eventbridge_api_destination_invocation"] + prices["eventbridge_put_event"] / fanout) * 1e6, 3
+        ),
+        "outpost_managed": round(prices["outpost_managed_event"] / fanout * 1e6, 3),
+        "svix": round(prices["svix_message"] / fanout * 1e6, 3),
+    }
