@@ -135,6 +135,7 @@ class Ledger:
         self.writes = 0
         self.created: dict[str, dict[str, Any]] = {}  # items the measured run created, by key
         self.put_events: list[int] = []  # each PutEvents entry's billed chunks
+        self.executions: list[dict[str, Any]] = []  # each StartExecution's input (a ladder started)
         self.errors: list[str] = []
         self.raw = _raw_dynamodb()
         self.lock = threading.Lock()
@@ -150,6 +151,7 @@ class Ledger:
         self.writes = 0
         self.created.clear()
         self.put_events.clear()
+        self.executions.clear()
 
     # -- hooks
 
@@ -177,6 +179,9 @@ class Ledger:
         with self.lock:
             self.calls[f"{service}.{operation}"] += 1
         body = json.loads(params.get("body") or b"{}") if service in ("dynamodb", "events") else {}
+        if service == "stepfunctions" and operation == "StartExecution":
+            with self.lock:
+                self.executions.append(json.loads(json.loads(params.get("body") or b"{}").get("input", "{}")))
         if service == "events" and operation == "PutEvents":
             with self.lock:
                 self.put_events += [cost.chunks(cost.put_events_entry_size(e)) for e in body.get("Entries", [])]
@@ -317,9 +322,10 @@ def metric_names(text: str) -> list[str]:
 RECEIVER = """
 import asyncio, json, sys
 
-size = int(sys.argv[1])
+size, status = int(sys.argv[1]), int(sys.argv[2])
 answer = json.dumps({"echo": "x" * max(0, size - 11)}).encode()
-head = b"HTTP/1.1 200 OK\\r\\nContent-Type: application/json\\r\\nContent-Length: %d\\r\\n\\r\\n" % len(answer)
+head = b"HTTP/1.1 %d Answer\\r\\nContent-Type: application/json\\r\\n" % status
+head += b"Content-Length: %d\\r\\n\\r\\n" % len(answer)
 
 
 async def hook(reader, writer):
@@ -347,12 +353,15 @@ asyncio.run(main())
 
 
 class Receiver:
-    """A loopback receiver in a process of its own (never what is measured): answers 200 with `size` bytes."""
+    """A loopback receiver in a process of its own (never what is measured): answers `status` with `size` bytes."""
 
-    def __init__(self, size: int = 2) -> None:
+    def __init__(self, size: int = 2, status: int = 200) -> None:
         self.size = size
         self.proc = subprocess.Popen(
-            [sys.executable, "-c", RECEIVER, str(size)], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True
+            [sys.executable, "-c", RECEIVER, str(size), str(status)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
         )
         assert self.proc.stdout is not None
         self.url = f"http://127.0.0.1:{int(self.proc.stdout.readline())}/hook"
@@ -522,6 +531,46 @@ def dispatch(receiver: Receiver, fanout: int) -> dict[str, Any]:
     }
 
 
+def retry_attempt(failing: Receiver) -> dict[str, Any]:
+    """One ladder step of a delivery whose receiver keeps failing: the dispatcher's first try hands it to the ladder
+    (StartExecution), then the attempt handler runs the step the ladder would (a retry, answered with its next
+    wait): its requests and write units per attempt."""
+    from carrier import runtime
+    from carrier.models import WebhookCreate
+
+    props = function_properties("AttemptFunction")
+    dispatcher_props = function_properties("DispatcherFunction")
+    ladder = [int(rung) for rung in str(parameter("RetryLadder")).split(",")]
+    with stack("DispatcherFunction") as ledger:
+        runtime.webhook_service().create(TENANT, WebhookCreate(url=failing.url, events=["model.*"]))
+        dispatcher, attempt = _handler("dispatcher"), _handler("attempt")
+        ledger.active = True
+        context = Context("dispatcher", int(dispatcher_props["MemorySize"]), int(dispatcher_props["Timeout"]))
+        dispatcher(sqs_batch([bus_envelope(0, "evt_failing")]), context)
+        ledger.active = False
+        ledger.check()
+        started = list(ledger.executions)
+        assert len(started) == 1, f"the failing first try started {len(started)} ladders"
+        ledger.reset()
+        ledger.active = True
+        with printed() as logs:
+            answer = attempt(
+                {"action": "attempt", "state": started[0], "ladder": ladder},
+                Context("attempt", int(props["MemorySize"]), int(props["Timeout"])),
+            )
+        ledger.active = False
+        ledger.check()
+    return {
+        "outcome": answer.get("outcome"),
+        "calls": dict(sorted(ledger.calls.items())),
+        "dynamodb_writes": ledger.writes,
+        "dynamodb_wru": ledger.wru,
+        "dynamodb_wru_by_index": dict(ledger.wru_by_index),
+        "dynamodb_rru": ledger.rru,
+        "log_bytes": logs["stdout"] + logs["stderr"],
+    }
+
+
 def publish() -> dict[str, Any]:
     """POST /v1/events through the authorizer and the api handler, warm: requests, read units, PutEvents chunks,
     log bytes and each handler's own time."""
@@ -607,18 +656,19 @@ def ladder() -> dict[str, Any]:
 
 
 def measure() -> dict[str, Any]:
-    small, large = Receiver(size=11), Receiver(size=2048)
+    small, large, failing = Receiver(size=11), Receiver(size=2048), Receiver(size=11, status=500)
     try:
         return {
             "first_try_success_fanout_1": dispatch(small, 1),
             "first_try_success_fanout_10": dispatch(small, 10),
             "first_try_success_fanout_1_answer_2kb": dispatch(large, 1),
+            "retry_attempt_failing": retry_attempt(failing),
             "publish_via_api": publish(),
             **ladder(),
         }
     finally:
-        small.close()
-        large.close()
+        for receiver in (small, large, failing):
+            receiver.close()
 
 
 if __name__ == "__main__":  # python -m bench.aws_calls OUT.json (the handlers print to stdout as in Lambda)

@@ -370,9 +370,11 @@ def ladder(
     config: Config,
     prices: Mapping[str, float],
     mix: FailureMix = FailureMix(),
+    attempt_rru: float = 0.0,
 ) -> dict[str, dict[str, float]]:
     """$ per million first-try deliveries that the ladder adds at `mix`: state transitions (measured in moto's
-    interpreter), the attempt function's requests and GB-seconds, and each attempt's write units (measured)."""
+    interpreter), the attempt function's requests and GB-seconds, and each attempt's write and read units
+    (measured on one ladder step)."""
     delivered = mix.retried * mix.delivered_at_first_retry
     exhausted = mix.retried - delivered
     invocations = delivered + exhausted * attempts_exhausted
@@ -385,6 +387,7 @@ def ladder(
         "lambda_requests": (invocations, prices["lambda_request"]),
         "lambda_gb_seconds": (seconds * config.attempt_memory_mb / 1024, prices["lambda_arm64_gb_second"]),
         "dynamodb_write_units": (invocations * attempt_wru, prices["dynamodb_write_request_unit"]),
+        "dynamodb_read_units": (invocations * attempt_rru, prices["dynamodb_read_request_unit"]),
     }
     return {
         name: {"per_delivery": round(units, 9), "usd_per_million": round(units * price * 1e6, 4)}
