@@ -258,8 +258,11 @@ def cost_figures(
 # ---- the other benchmarks, each optional ---------------------------------------------------------------------
 
 
-def optional(module: str, fallback: Callable[[Any], dict[str, Figure]] | None = None) -> dict[str, Figure]:
-    """`bench.<module>.figures()`, or `fallback(module)` when it has none; an error is a figure saying so."""
+def optional(
+    module: str, fallback: Callable[[Any], dict[str, Figure]] | None = None, extras: dict[str, Any] | None = None
+) -> dict[str, Figure]:
+    """`bench.<module>.figures()`, or `fallback(module)` when it has none; an error is a figure saying so. What
+    it returns that is not a figure (no "value") goes to `extras`, for results.json."""
     try:
         loaded = importlib.import_module(f"bench.{module}")
         made = getattr(loaded, "figures", None)
@@ -269,15 +272,16 @@ def optional(module: str, fallback: Callable[[Any], dict[str, Figure]] | None = 
             found = fallback(loaded)
         else:
             return {module: figure(None, None, None, f"not measured: bench/{module}.py has no figures()")}
-        return {str(name): _as_figure(value) for name, value in dict(found).items()}
+        figures = {str(k): _as_figure(v) for k, v in dict(found).items() if isinstance(v, Mapping) and "value" in v}
+        if extras is not None:
+            extras.update({f"{module}.{k}": v for k, v in dict(found).items() if str(k) not in figures})
+        return figures
     except Exception as error:  # a broken optional benchmark is reported, the run goes on
         return {module: figure(None, None, None, f"not measured: {type(error).__name__}: {error}")}
 
 
-def _as_figure(value: Any) -> Figure:
-    if isinstance(value, Mapping) and "value" in value:
-        return figure(value["value"], value.get("target"), value.get("met"), str(value.get("note", "")))
-    return figure(value, None, None)
+def _as_figure(value: Mapping[str, Any]) -> Figure:
+    return figure(value["value"], value.get("target"), value.get("met"), str(value.get("note", "")))
 
 
 def dispatch_fallback(module: Any) -> dict[str, Figure]:
@@ -341,12 +345,13 @@ def main() -> dict[str, Any]:
     prices = json.loads((ROOT / "bench" / "prices.json").read_text())
     made, configured = config()
     figures: dict[str, Figure] = {}
-    figures.update(optional("dispatch", dispatch_fallback))
+    extras: dict[str, Any] = {}
+    figures.update(optional("dispatch", dispatch_fallback, extras))
     calls = aws_calls()
     model = cost_model(calls, prices, made)
     figures.update(cost_figures(calls, model, prices, made))
-    figures.update(optional("imports", imports_fallback))
-    figures.update(optional("ledger"))
+    figures.update(optional("imports", imports_fallback, extras))
+    figures.update(optional("ledger", None, extras))
     results = {
         "figures": figures,
         "cost_model": model,
@@ -360,6 +365,7 @@ def main() -> dict[str, Any]:
             "xray": f"{cost.XRAY_SAMPLED_SHARE:.0%} of invocations sampled past a reservoir of 1/s per function",
         },
         "aws_calls": calls,
+        "other_benchmarks": extras,
         "prices_date": prices["date"],
     }
     (ROOT / "bench" / "results.json").write_text(json.dumps(results, indent=2) + "\n")

@@ -219,3 +219,65 @@ def test_the_ladder_prices_its_transitions_at_the_stated_failure_mix() -> None:
 def test_peers_at_their_list_prices() -> None:
     assert cost.peers(1, PRICES) == {"eventbridge_api_destinations": 1.2, "outpost_managed": 10.0, "svix": 100.0}
     assert cost.peers(10, PRICES)["eventbridge_api_destinations"] == pytest.approx(0.3)
+
+
+# ---- bench/aws_calls.py's ledger: real requests on moto, billed by the items before and after ----------------------
+
+
+def test_the_ledger_bills_each_request_by_the_items_moto_holds(env: dict[str, str]) -> None:
+    import boto3
+    from botocore.exceptions import ClientError
+    from moto import mock_aws
+
+    from bench.aws_calls import Ledger
+
+    with mock_aws():
+        # Given a table with an ALL-projected LSI, and a ledger on a session's clients
+        boto3.client("dynamodb").create_table(
+            TableName="t",
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[{"AttributeName": n, "AttributeType": "S"} for n in ("pk", "sk", "lsi1")],
+            KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}, {"AttributeName": "sk", "KeyType": "RANGE"}],
+            LocalSecondaryIndexes=[
+                {
+                    "IndexName": "lsi1",
+                    "KeySchema": [
+                        {"AttributeName": "pk", "KeyType": "HASH"},
+                        {"AttributeName": "lsi1", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+        session = boto3.session.Session()
+        ledger = Ledger(LSI_ALL)
+        ledger.attach(session.events)
+        ledger.active = True
+        client = session.client("dynamodb")
+        key = {"pk": {"S": "a"}, "sk": {"S": "b"}}
+        # When a 1.2 KB item is put: 2 + 2
+        client.put_item(TableName="t", Item=item(1229, lsi1="c"))
+        assert (ledger.writes, ledger.wru) == (1, 4)
+        # A refused conditional put bills the item (2), not the index
+        with pytest.raises(ClientError):
+            client.put_item(TableName="t", Item=item(100, lsi1="c"), ConditionExpression="attribute_not_exists(pk)")
+        assert ledger.wru == 6
+        # An update that shrinks it bills the larger, before: 2 + 2
+        client.update_item(
+            TableName="t",
+            Key=key,
+            UpdateExpression="SET #d = :d",
+            ExpressionAttributeNames={"#d": "data"},
+            ExpressionAttributeValues={":d": {"S": "small"}},
+        )
+        assert ledger.wru == 10
+        # A filtered Query bills what it read (one small item, eventually consistent): 0.5
+        client.query(
+            TableName="t",
+            KeyConditionExpression="pk = :p",
+            FilterExpression="sk = :none",
+            ExpressionAttributeValues={":p": {"S": "a"}, ":none": {"S": "zzz"}},
+        )
+        assert ledger.rru == 0.5
+        ledger.check()
+        assert list(ledger.created) and ledger.calls["dynamodb.PutItem"] == 2
