@@ -263,6 +263,15 @@ class Config:
     retention_days: float
     api_memory_mb: int = 512
     authorizer_memory_mb: int = 256
+    batching_window_seconds: float = 0.0  # the event source's MaximumBatchingWindowInSeconds
+
+
+def batch_events(config: Config, events_per_second: float | None) -> float:
+    """Events per dispatcher invocation: a full `BatchSize` when the rate is not given; else what arrives within
+    the batching window (at least 1, at most `BatchSize`), as one poller sees the queue."""
+    if events_per_second is None:
+        return float(config.batch_size)
+    return min(float(config.batch_size), max(1.0, events_per_second * config.batching_window_seconds))
 
 
 @dataclass(frozen=True)
@@ -276,8 +285,8 @@ class Measured:
     rru: float
     secrets_calls: float
     sfn_calls: float
-    own_seconds_per_invocation: float  # the dispatcher handler's own time for a full batch (instant receivers)
-    log_bytes_per_invocation: float  # what its Logger and Metrics printed for that batch
+    own_seconds_per_invocation: float  # the handler's own time for a full batch (BatchSize events, instant receivers)
+    log_bytes_per_invocation: float  # what its Logger and Metrics printed for that full batch
     stored_bytes: float  # DynamoDB bytes the run created (items and index entries) per delivery
 
 
@@ -293,23 +302,31 @@ XRAY_SAMPLED_SHARE = 0.05  # AWS's default sampling rule past its reservoir (the
 XRAY_RESERVOIR_PER_SECOND = 1  # ... and its reservoir: the first request each second, per traced function
 
 
-def invocation_seconds(measured: Measured, config: Config, mix: Mix) -> float:
-    """A full batch's invocation: Carrier's own time plus the slowest of its batch x fan-out concurrent sends."""
-    sends = config.batch_size * measured.fanout
-    return measured.own_seconds_per_invocation + expected_makespan(mix, sends, config.send_slots)
+def invocation_seconds(measured: Measured, config: Config, mix: Mix, events: float | None = None) -> float:
+    """An invocation of `events` events (a full batch by default): Carrier's own time (the measured full batch's,
+    pro rata) plus the slowest of its events x fan-out concurrent sends."""
+    events = float(config.batch_size) if events is None else events
+    own = measured.own_seconds_per_invocation * events / config.batch_size
+    sends = max(1, round(events * measured.fanout))
+    return own + expected_makespan(mix, sends, config.send_slots)
 
 
-def first_try(measured: Measured, config: Config, prices: Mapping[str, float]) -> dict[str, dict[str, float]]:
+def first_try(
+    measured: Measured, config: Config, prices: Mapping[str, float], events_per_second: float | None = None
+) -> dict[str, dict[str, float]]:
     """Each billed unit of a first-try delivery: {line: {"per_delivery": units, "usd_per_million": $}}.
 
-    Events arrive in full batches (`BatchSize` messages each: the volume of a fleet keeps the queue busy, so the
-    pollers find no empty queue: their cost is per month, `monthly`)."""
-    f, batch = measured.fanout, config.batch_size
-    per_invocation = 1 / (batch * f)
+    An invocation takes what arrives within the batching window at `events_per_second` (`batch_events`; full
+    batches when not given); the queue is never empty at that rate, so the pollers' empty receives are per month
+    (`monthly`)."""
+    f = measured.fanout
+    events = batch_events(config, events_per_second)
+    per_invocation = 1 / (events * f)
     mix = latency_mix(config.http_timeout_seconds)
-    seconds = invocation_seconds(measured, config, mix)
-    batch_bytes = measured.message_bytes * batch
-    log_bytes = (measured.log_bytes_per_invocation + len(PLATFORM_LINES)) * per_invocation
+    seconds = invocation_seconds(measured, config, mix, events)
+    batch_bytes = measured.message_bytes * events
+    printed = measured.log_bytes_per_invocation * events / config.batch_size
+    log_bytes = (printed + len(PLATFORM_LINES)) * per_invocation
     month_share = config.retention_days / 30
     lines = {
         "eventbridge_put_events": (measured.event_chunks / f, prices["eventbridge_put_event"]),

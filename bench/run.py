@@ -19,6 +19,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "layers" / "core"), str(ROOT / "local")]
 from bench import cost  # noqa: E402
 
 Figure = dict[str, Any]
+# What the first try would cost with other settings (the dispatcher's memory, the send timeout): results.json
+SENSITIVITY: dict[str, dict[str, Any]] = {
+    "dispatcher_memory_256_mb": {"dispatcher_memory_mb": 256},
+    "http_timeout_10_s": {"http_timeout_seconds": 10.0},
+    "both": {"dispatcher_memory_mb": 256, "http_timeout_seconds": 10.0},
+}
 
 
 def secret_storage(
@@ -78,10 +85,10 @@ def config() -> tuple[cost.Config, dict[str, Any]]:
         retention_days=float(parameter("DeliveryRetentionDays", tpl)),
         api_memory_mb=int(function_properties("ApiFunction", tpl)["MemorySize"]),
         authorizer_memory_mb=int(function_properties("AuthorizerFunction", tpl)["MemorySize"]),
+        batching_window_seconds=float(queue.get("MaximumBatchingWindowInSeconds", 0)),
     )
     shown = {
         **made.__dict__,
-        "maximum_batching_window_seconds": queue.get("MaximumBatchingWindowInSeconds", 0),
         "secret_cache_seconds": int(parameter("SecretCacheSeconds", tpl)),
         "secret_store": parameter("SecretStore", tpl),
         "tracing": tpl["Globals"]["Function"].get("Tracing"),
@@ -130,7 +137,9 @@ def cost_model(calls: Mapping[str, Any], prices: Mapping[str, float], made: cost
     model: dict[str, Any] = {}
     for fanout in (1, 10):
         m = measured(calls, fanout, event_chunks)
-        lines = cost.first_try(m, made, prices)
+        fleet = cost.Fleet(metric_names=len(calls[f"first_try_success_fanout_{fanout}"]["metric_names"]))
+        rate = fleet.deliveries / fanout / cost.MONTH_SECONDS  # events a second at the fleet's volume
+        lines = cost.first_try(m, made, prices, events_per_second=rate)
         retries = cost.ladder(
             transitions_delivered=ladder_runs[1]["state_transitions"],
             transitions_exhausted=ladder_runs[0]["state_transitions"],
@@ -142,7 +151,6 @@ def cost_model(calls: Mapping[str, Any], prices: Mapping[str, float], made: cost
         )
         first, with_retries = cost.total(lines), cost.total(lines) + cost.total(retries)
         run = calls[f"first_try_success_fanout_{fanout}"]
-        fleet = cost.Fleet(metric_names=len(run["metric_names"]))
         model[f"fanout_{fanout}"] = {
             "first_try_per_million": first,
             "first_try_lines": lines,
@@ -150,8 +158,13 @@ def cost_model(calls: Mapping[str, Any], prices: Mapping[str, float], made: cost
             "ratio_to_floor": round(first / cost.floor(fanout, prices), 2),
             "ladder_lines": retries,
             "with_failure_mix_per_million": round(with_retries, 3),
+            "events_per_second": round(rate, 2),
+            "events_per_invocation": round(cost.batch_events(made, rate), 2),
             "invocation_seconds": round(
-                cost.invocation_seconds(m, made, cost.latency_mix(made.http_timeout_seconds)), 3
+                cost.invocation_seconds(
+                    m, made, cost.latency_mix(made.http_timeout_seconds), cost.batch_events(made, rate)
+                ),
+                3,
             ),
             "per_month_100k_webhooks": cost.monthly(
                 with_retries,
@@ -161,6 +174,10 @@ def cost_model(calls: Mapping[str, Any], prices: Mapping[str, float], made: cost
                 prices,
             ),
             "peers_per_million": cost.peers(fanout, prices),
+            "sensitivity_first_try_per_million": {
+                f"{label}": cost.total(cost.first_try(m, replace(made, **change), prices, events_per_second=rate))
+                for label, change in SENSITIVITY.items()
+            },
         }
     api = cost.api_publish(
         api_seconds=publish["api_seconds"],
@@ -230,8 +247,10 @@ def cost_figures(
             m["first_try_per_million"],
             f"<= 1.3 x floor ${m['floor_per_million']:.2f} = ${limit:.2f}",
             met,
-            f"{miss}{m['ratio_to_floor']}x the floor; largest: {top(m['first_try_lines'])}; an invocation of "
-            f"{fanout * made.batch_size} sends lasts {m['invocation_seconds']:.1f} s at {made.dispatcher_memory_mb} MB"
+            f"{miss}{m['ratio_to_floor']}x the floor; largest: {top(m['first_try_lines'])}; at "
+            f"{m['events_per_second']:g} events/s an invocation takes {m['events_per_invocation']:g} events "
+            f"({m['events_per_invocation'] * fanout:g} sends) and lasts {m['invocation_seconds']:.1f} s at "
+            f"{made.dispatcher_memory_mb} MB"
             f" (it waits for its slowest send: 5 % at the {made.http_timeout_seconds:.0f} s timeout); "
             f"peers: {shown(peers)}",
         )

@@ -204,6 +204,17 @@ def test_per_event_units_are_shared_by_the_fanout_and_per_batch_units_by_the_bat
     assert cost.invocation_seconds(measured(10), CONFIG, cost.latency_mix(30)) > seconds
 
 
+def test_an_invocation_takes_what_arrives_within_the_batching_window() -> None:
+    windowed = cost.Config(**{**CONFIG.__dict__, "batching_window_seconds": 1.0})
+    assert cost.batch_events(windowed, None) == 10  # full batches
+    assert cost.batch_events(windowed, 100.0) == 10  # BatchSize caps it
+    assert cost.batch_events(windowed, 3.86) == pytest.approx(3.86)
+    assert cost.batch_events(windowed, 0.1) == 1  # at least the event that started it
+    # Fewer events an invocation: fewer deliveries share its requests
+    lines = cost.first_try(measured(10), windowed, PRICES, events_per_second=3.86)
+    assert lines["lambda_requests"]["per_delivery"] == pytest.approx(1 / 38.6)
+
+
 def test_the_floor_is_putevents_sqs_and_the_event_write_per_event_plus_one_delivery_write() -> None:
     assert cost.floor(1, PRICES) == pytest.approx(1.0 + 0.4 + 0.625 + 0.625)
     assert cost.floor(10, PRICES) == pytest.approx((1.0 + 0.4 + 0.625) / 10 + 0.625)
