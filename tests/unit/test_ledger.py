@@ -92,10 +92,10 @@ def test_the_webhook_number_is_read_from_its_path() -> None:
     assert hook_number("/elsewhere") is None
 
 
-def _result(balanced: bool) -> dict[str, Any]:
+def _result(balanced: bool, kept_up: bool = True) -> dict[str, Any]:
     books = balance(["e1"], 1, [("e1", 0)] if balanced else [], [])
     return {
-        "run": {"rate_per_s": 4.0, "seconds": 60.0, "fanout": 1, "receiver_delay_ms": 50.0},
+        "run": {"rate_per_s": 4.0, "seconds": 60.0, "fanout": 1, "receiver_delay_ms": 50.0, "kept_up": kept_up},
         "ledger": books,
         "publisher": {"open_loop_held": True},
         "latency_ms": {
@@ -119,3 +119,10 @@ def test_figures_of_a_void_run_carry_no_latencies() -> None:
     assert figures["latency_overhead_ms"]["value"] is None
     assert figures["latency_publish_to_first_byte_ms"]["value"] is None
     assert "VOID: 1 deliveries neither received nor accounted failures" in figures["latency_overhead_ms"]["note"]
+
+
+def test_figures_of_a_run_whose_stack_fell_behind_say_so() -> None:
+    figures = as_figures(_result(balanced=True, kept_up=False))
+    assert figures["latency_overhead_ms"]["value"] is not None  # balanced: reported, with the backlog named
+    assert "the stack did NOT keep up" in figures["latency_overhead_ms"]["note"]
+    assert "did NOT keep up" not in as_figures(_result(balanced=True))["latency_overhead_ms"]["note"]
