@@ -1,98 +1,28 @@
-"""Management API: the wiring of one Powertools resolver. The parts live in `carrier_api` beside this file.
+"""Management API: the Lambda handler of one Powertools resolver (`carrier_api.resolver`: its middleware, the
+OpenAPI document and Swagger UI, the exception handlers, one `Router` per resource) and the profile's spelling at
+the edge (`carrier_api.view`). Routes parse and answer; `carrier.*` decides.
 
-Here: the resolver, its middleware, the profile's spelling at the edge (`carrier_api.view`), the OpenAPI
-document and Swagger UI, the exception handlers, one `Router` per resource, and the Lambda handler. Routes parse
-and answer; `carrier.*` decides.
+Cold start: importing this file builds nothing. The resolver, with its models, validation and OpenAPI document,
+and the view are imported by the first request (Powertools' `LazyLoader`), once per container.
 """
 
 from __future__ import annotations
 
-from re import Match
 from threading import Lock
-from typing import Any, TypedDict
-from urllib.parse import unquote
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
-from aws_lambda_powertools.event_handler.openapi.exceptions import (
-    RequestUnsupportedContentType,
-    RequestValidationError,
-)
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
 
-from carrier import __version__
-from carrier.errors import CarrierError
+import carrier_api  # noqa: F401 (at import: its modules are found through it later, from the code directory)
 from carrier.observability import observed
-from carrier_api import dashboard, http_errors, middleware, view
-from carrier_api.routes import admin, callbacks, catalog, deliveries, events, health, portal, webhooks
 
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
-class Resolver(APIGatewayHttpResolver):
-    """Path parameters percent-decoded before validation: Powertools matches API Gateway's raw (encoded) path."""
-
-    def _convert_matches_into_route_keys(self, match: Match) -> dict[str, str]:
-        return {key: unquote(value) for key, value in super()._convert_matches_into_route_keys(match).items()}
-
-
-app = Resolver(enable_validation=True)
-app.use(middlewares=[middleware.gate, middleware.known_query_only, middleware.object_body_only])
-
-# ---- the OpenAPI document (/openapi.json) and its Swagger UI (/docs) ----------------------------------
-
-
-class OpenAPIInfo(TypedDict):
-    """What `enable_swagger` and `get_openapi_json_schema` are given: the same for the UI and the document."""
-
-    title: str
-    version: str
-    description: str
-    security_schemes: dict[str, SecurityScheme]
-    security: list[dict[str, list[str]]]
-
-
-OPENAPI = OpenAPIInfo(
-    title="Carrier",
-    version=__version__,
-    description="Outbound webhooks: register endpoints, receive signed events, inspect deliveries.",
-    security_schemes={
-        "bearer": HTTPBearer(
-            description="A tenant API key (`Authorization: Bearer ck_...`), a portal session token (`cks_...`), or "
-            "a platform key (`ckp_...`: `/v1/admin`, and any tenant route for the tenant named in `Carrier-Tenant`)"
-        )
-    },
-    security=[{"bearer": []}],
-)
-app.enable_swagger(path="/docs", **OPENAPI)
-
-
-# ---- errors: every failure mapped to an answer in one place (carrier_api.http_errors) ----------------
-
-app.exception_handler(CarrierError)(http_errors.handle_carrier_error)
-app.exception_handler(RequestValidationError)(lambda exc: http_errors.handle_validation_error(exc, app.current_event))
-app.exception_handler(RequestUnsupportedContentType)(
-    lambda _: http_errors.handle_unsupported_content_type(app.current_event)
-)
-app.exception_handler(list(http_errors.UNREADABLE_BODY))(http_errors.handle_unreadable_body)
-app.not_found(lambda _: http_errors.handle_not_found(app.current_event))
-
-# ---- routes: the public pages, the document, then one router per resource ------------------------------
-
-app.include_router(dashboard.router)
-
-
-@app.get("/openapi.json", include_in_schema=False)
-def openapi_document() -> Response[str]:
-    return Response(
-        status_code=200,
-        content_type=content_types.APPLICATION_JSON,
-        body=view.document(app.get_openapi_json_schema(**OPENAPI), app.current_event.raw_event),
-    )
-
-
-for resource in (webhooks, deliveries, events, callbacks, catalog, portal, admin):
-    app.include_router(resource.router)
-app.include_router(health.router)  # a webhook's stats and replay
-
+    from carrier_api import resolver, view
+else:
+    resolver = LazyLoader("resolver", globals(), "carrier_api.resolver")
+    view = LazyLoader("view", globals(), "carrier_api.view")
 
 # Lambda hands an instance one request at a time, and the resolver keeps the current request on itself
 # (`current_event`); the local stack serves concurrent requests from this one module, so they take turns here.
@@ -102,4 +32,4 @@ ONE_AT_A_TIME = Lock()
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     with ONE_AT_A_TIME:
-        return view.answer(app.resolve(view.request(event), context), event)
+        return view.answer(resolver.app.resolve(view.request(event), context), event)

@@ -8,13 +8,19 @@ is always "wait `wait_seconds`, then attempt again".
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
 
-from carrier import runtime
-from carrier.ladder import ladder_stop
 from carrier.observability import count, logger, observed
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from carrier import ladder, runtime
+else:  # imported by the first invocation (settings, profile, store, pydantic): the cold import holds none of it
+    ladder = LazyLoader("ladder", globals(), "carrier.ladder")
+    runtime = LazyLoader("runtime", globals(), "carrier.runtime")
 
 
 @observed
@@ -32,6 +38,6 @@ def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     result = steps[action](state)
     count(f"RetryOutcome_{result['outcome']}")
     logger.info("retry step", extra={"action": action, "outcome": result["outcome"], "step": result.get("step")})
-    if action == "attempt" and (stop := ladder_stop(result)) is not None:
+    if action == "attempt" and (stop := ladder.ladder_stop(result)) is not None:
         raise stop  # ends the ladder through the Attempt task's Catch (no Choice state)
     return result

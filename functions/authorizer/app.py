@@ -10,17 +10,25 @@ and revocation are checked by the api on every request too, so a cached answer n
 
 from __future__ import annotations
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from typing import TYPE_CHECKING
 
-from carrier import runtime
-from carrier.access import resolve
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
+
 from carrier.observability import count, logger, observed
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from carrier import access, runtime
+else:  # imported by the first invocation (settings, profile, store, pydantic): the cold import holds none of it
+    access = LazyLoader("access", globals(), "carrier.access")
+    runtime = LazyLoader("runtime", globals(), "carrier.runtime")
 
 
 @observed
 def handler(event: dict, context: LambdaContext) -> dict:
     headers = {k.lower(): v for k, v in (event.get("headers") or {}).items()}
-    principal = resolve(headers.get("authorization"), runtime.store(), runtime.clock().now())
+    principal = access.resolve(headers.get("authorization"), runtime.store(), runtime.clock().now())
     if principal is None:
         logger.info("unknown, malformed or expired credential")
         count("ApiKeysRejected")

@@ -11,15 +11,22 @@ from __future__ import annotations
 
 import asyncio
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
 from aws_lambda_powertools.utilities.batch import AsyncBatchProcessor, EventType, async_process_partial_response
-from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from carrier import runtime
-from carrier.ingest import RejectedEvent, parse_bus_event
 from carrier.observability import MetricUnit, count, logger, metrics, observed
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.data_classes.sqs_event import SQSRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from carrier import ingest, runtime
+else:  # imported by the first batch (settings, profile, catalog, pydantic): the cold import holds none of it
+    ingest = LazyLoader("ingest", globals(), "carrier.ingest")
+    runtime = LazyLoader("runtime", globals(), "carrier.runtime")
+
 
 # A failed record comes back alone; a batch whose every record failed is reported the same way, not raised
 processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
@@ -28,8 +35,8 @@ _events_in_flight: dict[tuple[str, str], asyncio.Lock] = {}  # this invocation's
 
 async def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str, Any]:
     try:
-        event = parse_bus_event(json.loads(record.body))
-    except (ValueError, RejectedEvent) as exc:
+        event = ingest.parse_bus_event(json.loads(record.body))
+    except (ValueError, ingest.RejectedEvent) as exc:
         logger.warning("event rejected", extra={"reason": str(exc), "message_id": record.message_id})
         count("EventsRejected")
         return {"rejected": str(exc)}

@@ -2,12 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from aws_lambda_powertools.utilities.typing import LambdaContext
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
 
-from carrier import runtime
 from carrier.observability import logger, observed
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from carrier import runtime
+else:  # imported by the first invocation (settings, profile, store, pydantic): the cold import holds none of it
+    runtime = LazyLoader("runtime", globals(), "carrier.runtime")
 
 
 @observed

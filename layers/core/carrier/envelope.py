@@ -21,9 +21,6 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
 from carrier import aws
 from carrier.ports import SecretVault, TenantSettingStore
 from carrier.records import SecretDocument
@@ -88,6 +85,8 @@ class DataKeys:
 
 
 def seal(document: SecretDocument, key_id: str, key: bytes, associated: str) -> dict[str, str]:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM  # at the first seal: not a cold import's cost
+
     nonce = os.urandom(12)
     ciphertext = AESGCM(key).encrypt(nonce, json.dumps(document).encode(), associated.encode())
     return {
@@ -98,6 +97,9 @@ def seal(document: SecretDocument, key_id: str, key: bytes, associated: str) -> 
 
 
 def open_box(box: dict[str, Any], key: bytes, associated: str) -> SecretDocument:
+    from cryptography.exceptions import InvalidTag  # at the first open: not a cold import's cost
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
     try:
         plain = AESGCM(key).decrypt(
             base64.b64decode(box["nonce"]), base64.b64decode(box["ciphertext"]), associated.encode()

@@ -11,7 +11,6 @@ from carrier import aws, profile
 from carrier.settings import get_settings
 from carrier.store import Store
 from carrier.validators import TargetPolicy, use_target_policy
-from carrier.webhooks import WebhookService
 
 if TYPE_CHECKING:
     from carrier.callbacks import CallbackService
@@ -25,6 +24,7 @@ if TYPE_CHECKING:
     from carrier.replay import ReplayService
     from carrier.retries import RetryService
     from carrier.transport import Transport
+    from carrier.webhooks import WebhookService
 
 _scheduler_override: RetryScheduler | None = None
 _clock_override: Clock | None = None
@@ -75,6 +75,8 @@ def events() -> EventPublisher:
 
 @lru_cache(maxsize=1)
 def webhook_service() -> WebhookService:
+    from carrier.webhooks import WebhookService  # the API's models: the authorizer never loads them
+
     return WebhookService(store(), vault(), events=events())
 
 
