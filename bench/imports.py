@@ -33,6 +33,17 @@ spec.loader.exec_module(module)
 """
 
 
+# After the handler's import: what its first invocation imports through the handler's LazyLoaders (the wiring,
+# the API's resolver), timed on its own. Not part of the cold import any more, but still part of a cold start.
+DEFERRED = """
+from aws_lambda_powertools.shared.lazy_import import LazyLoader
+lazy = [value for value in vars(module).values() if isinstance(value, LazyLoader)]
+started = time.perf_counter()
+for value in lazy:
+    dir(value)  # loads it
+"""
+
+
 def _plain(value: Any, parameters: dict[str, Any]) -> str:
     """A template value as Lambda would see it, Parameters at their defaults (`!Ref` and `!Sub` of Parameters)."""
     if isinstance(value, dict) and "Ref" in value:
@@ -107,9 +118,21 @@ def measure(runs: int = 7) -> dict[str, float]:
     return {name: round(statistics.median(times), 1) for name, times in samples.items()}
 
 
+def deferred(runs: int = 7) -> dict[str, float]:
+    """Milliseconds each handler's first invocation spends importing what its import left to it (its LazyLoaders:
+    carrier.runtime with settings, profile, store and pydantic; the api's resolver, models and OpenAPI)."""
+    samples: dict[str, list[float]] = {}
+    for _ in range(runs):
+        for app in sorted((ROOT / "functions").glob("*/app.py")):
+            body = HANDLER.format(path=str(app), directory=str(app.parent)) + DEFERRED
+            samples.setdefault(f"functions/{app.parent.name}", []).append(_time(body, lambda_env(app.parent.name)))
+    return {name: round(statistics.median(times), 1) for name, times in samples.items()}
+
+
 def figures(runs: int = 7, import_ms: dict[str, float] | None = None) -> dict[str, dict[str, Any]]:
     """`import_ratio_<handler>`: its median cold import over boto3's, same run, next to the target."""
     import_ms = import_ms or measure(runs)
+    later = deferred(runs)
     boto3 = import_ms["boto3"]
     found: dict[str, dict[str, Any]] = {}
     for name, ms in import_ms.items():
@@ -119,7 +142,8 @@ def figures(runs: int = 7, import_ms: dict[str, float] | None = None) -> dict[st
                 "value": ratio,
                 "target": f"<= {TARGET} x boto3",
                 "met": ratio <= TARGET,
-                "note": f"{ms} ms, boto3 {boto3} ms, tracing {'on' if tracing_on() else 'off'} (the template's)",
+                "note": f"{ms} ms, boto3 {boto3} ms, tracing {'on' if tracing_on() else 'off'} (the template's); "
+                f"its first invocation then imports for {later[name]} ms more (the wiring, pydantic, the profile)",
             }
     return found
 
@@ -130,4 +154,5 @@ if __name__ == "__main__":
     for name, ms in measured.items():
         print(f"{name:24} {ms:8.1f} ms")
     for name, figure in figures(import_ms=measured).items():
-        print(f"{name:32} {figure['value']:5.2f}  {figure['target']}  {'met' if figure['met'] else 'MISSED'}")
+        met = "met" if figure["met"] else "MISSED"
+        print(f"{name:28} {figure['value']:5.2f}  {figure['target']}  {met}  {figure['note']}")
