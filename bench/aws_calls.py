@@ -519,6 +519,7 @@ def dispatch(receiver: Receiver, fanout: int) -> dict[str, Any]:
         "dynamodb_wru_by_index": {k: round(v / deliveries, 3) for k, v in ledger.wru_by_index.items()},
         "dynamodb_rru": round(ledger.rru / deliveries, 3),
         "stored_bytes": round(ledger.stored_bytes() / deliveries, 1),
+        "largest_item_bytes": max((cost.item_size(item) for item in ledger.created.values()), default=0),
         "secretsmanager": round(ledger.service_calls("secretsmanager") / deliveries, 3),
         "stepfunctions": round(ledger.service_calls("stepfunctions") / deliveries, 3),
         "own_seconds_per_invocation": round(seconds, 4),

@@ -227,6 +227,13 @@ def cost_figures(
     out["dynamodb_write_units_per_delivery_fanout_10"] = figure(
         f10["dynamodb_wru"], "<= 1.2", f10["dynamodb_wru"] <= 1.2, f"by index: {shown(f10['dynamodb_wru_by_index'])}"
     )
+    largest = max(run["largest_item_bytes"] for run in (f1, f10, big))
+    out["largest_item_written_first_try_bytes"] = figure(
+        largest,
+        "<= 1024 (one write unit, whatever the receiver answers)",
+        largest <= cost.WRITE_UNIT_BYTES,
+        f"the largest item a first try created, receivers answering {f1['answer_bytes']} B and {big['answer_bytes']} B",
+    )
     for service in ("secretsmanager", "stepfunctions"):
         calls_per = max(f1[service], f10[service], big[service])
         out[f"{service}_calls_per_first_try_delivery"] = figure(calls_per, "0", calls_per == 0)
