@@ -32,4 +32,4 @@ ONE_AT_A_TIME = Lock()
 @observed
 def handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     with ONE_AT_A_TIME:
-        return view.answer(resolver.app.resolve(view.request(event), context), event)
+        return view.answer(resolver.resolve(view.request(event), context), event)

@@ -16,7 +16,7 @@ import sys
 import pytest
 
 from bench.imports import HANDLER, lambda_env
-from tests.support import ROOT
+from tests.support import ROOT, api_event
 
 HANDLERS = sorted(path.parent.name for path in (ROOT / "functions").glob("*/app.py"))
 LOADED_LATER = (
@@ -78,6 +78,37 @@ def test_with_tracing_on_only_the_tracer_and_its_botocore_patch_are_added(functi
     assert [m for m in loaded if not m.startswith("aws_xray_sdk")] == []
     patched = {m.split(".")[2] for m in loaded if m.startswith("aws_xray_sdk.ext.") and m.count(".") >= 3}
     assert patched == {"botocore"}  # not every library the SDK knows (requests, sqlite3, httpx, ...)
+
+
+OPENAPI_MODELS = "aws_lambda_powertools.event_handler.openapi.models"
+ANSWER = """
+import json
+class Context:
+    function_name, memory_limit_in_mb, aws_request_id = "carrier-api", 512, "r"
+    invoked_function_arn = "arn:aws:lambda:us-east-1:123456789012:function:carrier-api"
+for event in json.loads({events!r}):
+    status = module.handler(event, Context())["statusCode"]
+    print(json.dumps([event["rawPath"], status, {models!r} in sys.modules]))
+"""
+
+
+def test_the_openapi_models_load_with_the_first_request_for_the_document_or_the_ui() -> None:
+    """Given a fresh api container, when a /v1 request comes first, then /docs, then /openapi.json: Powertools'
+    OpenAPI models are not loaded by the first, and both pages answer."""
+    app = ROOT / "functions" / "api" / "app.py"
+    events = [api_event("GET", path, tenant=None) for path in ("/v1/webhooks", "/docs", "/openapi.json")]
+    probe = (
+        "import sys\n"
+        + HANDLER.format(path=str(app), directory=str(app.parent))
+        + ANSWER.format(events=json.dumps(events), models=OPENAPI_MODELS)
+    )
+    env = {**lambda_env("api"), "POWERTOOLS_TRACE_DISABLED": "true"}
+    done = subprocess.run(
+        [sys.executable, "-c", probe], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    answers = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('["/')]
+    assert answers == [["/v1/webhooks", 401, False], ["/docs", 200, True], ["/openapi.json", 200, True]]
 
 
 def test_the_handlers_found_are_every_function() -> None:

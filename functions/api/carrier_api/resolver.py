@@ -2,13 +2,16 @@
 one `Router` per resource. Routes parse and answer; `carrier.*` decides.
 
 Imported by the api's first request (`app.py` imports nothing heavy: a cold start pays for the resolver, its
-models and its validation when a request needs them, once per container).
+models and its validation when a request needs them, once per container). Powertools' OpenAPI models (what
+`enable_swagger` and the document need, and no other request) are imported by the first request for either:
+the Swagger UI is enabled by the first request for `/docs` (`resolve`).
 """
 
 from __future__ import annotations
 
+from functools import cache
 from re import Match
-from typing import TypedDict
+from typing import TYPE_CHECKING, Any, TypedDict
 from urllib.parse import unquote
 
 from aws_lambda_powertools.event_handler import APIGatewayHttpResolver, Response, content_types
@@ -16,12 +19,16 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestUnsupportedContentType,
     RequestValidationError,
 )
-from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, SecurityScheme
+from aws_lambda_powertools.utilities.data_classes import APIGatewayProxyEventV2
 
 from carrier import __version__
 from carrier.errors import CarrierError
 from carrier_api import dashboard, http_errors, middleware, view
 from carrier_api.routes import admin, callbacks, catalog, deliveries, events, health, portal, webhooks
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.event_handler.openapi.models import SecurityScheme
+    from aws_lambda_powertools.utilities.typing import LambdaContext
 
 
 class Resolver(APIGatewayHttpResolver):
@@ -47,19 +54,39 @@ class OpenAPIInfo(TypedDict):
     security: list[dict[str, list[str]]]
 
 
-OPENAPI = OpenAPIInfo(
-    title="Carrier",
-    version=__version__,
-    description="Outbound webhooks: register endpoints, receive signed events, inspect deliveries.",
-    security_schemes={
-        "bearer": HTTPBearer(
-            description="A tenant API key (`Authorization: Bearer ck_...`), a portal session token (`cks_...`), or "
-            "a platform key (`ckp_...`: `/v1/admin`, and any tenant route for the tenant named in `Carrier-Tenant`)"
-        )
-    },
-    security=[{"bearer": []}],
-)
-app.enable_swagger(path="/docs", **OPENAPI)
+DOCS = "/docs"
+
+
+@cache
+def openapi_info() -> OpenAPIInfo:
+    from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer
+
+    return OpenAPIInfo(
+        title="Carrier",
+        version=__version__,
+        description="Outbound webhooks: register endpoints, receive signed events, inspect deliveries.",
+        security_schemes={
+            "bearer": HTTPBearer(
+                description="A tenant API key (`Authorization: Bearer ck_...`), a portal session token (`cks_...`), "
+                "or a platform key (`ckp_...`: `/v1/admin`, and any tenant route for the tenant named in "
+                "`Carrier-Tenant`)"
+            )
+        },
+        security=[{"bearer": []}],
+    )
+
+
+@cache
+def _swagger_ui() -> None:
+    app.enable_swagger(path=DOCS, **openapi_info())
+
+
+def resolve(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    """`app.resolve`, the Swagger UI enabled first when this is the first request for it (the caller serializes
+    requests: `app.py`'s lock)."""
+    if APIGatewayProxyEventV2(event).path == DOCS:
+        _swagger_ui()
+    return app.resolve(event, context)
 
 
 # ---- errors: every failure mapped to an answer in one place (carrier_api.http_errors) ----------------
@@ -82,7 +109,7 @@ def openapi_document() -> Response[str]:
     return Response(
         status_code=200,
         content_type=content_types.APPLICATION_JSON,
-        body=view.document(app.get_openapi_json_schema(**OPENAPI), app.current_event.raw_event),
+        body=view.document(app.get_openapi_json_schema(**openapi_info()), app.current_event.raw_event),
     )
 
 
