@@ -502,7 +502,8 @@ def as_figures(result: dict[str, Any]) -> dict[str, Any]:
     note = (
         f"{settings['rate_per_s']:g} events/s for {settings['seconds']:g} s open loop ({held}{kept_up}), fan-out "
         f"{settings['fanout']}, receivers at {settings['receiver_delay_ms']:g} ms, local moto stack on a shared "
-        f"2-core machine; " + ("balanced: " + books["equation"] if books["balanced"] else "VOID: " + str(books["void"]))
+        f"2-core machine, code {settings.get('code', '?')}; "
+        + ("balanced: " + books["equation"] if books["balanced"] else "VOID: " + str(books["void"]))
     )
 
     def figure(name: str) -> dict[str, Any]:
