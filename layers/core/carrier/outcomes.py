@@ -54,21 +54,37 @@ def retry_after_seconds(value: str | None, now: float, cap: int) -> int | None:
 
 
 def classify(result: HttpResult, *, now: float, retry_after_cap: int) -> Outcome:
-    header = {k.lower(): v for k, v in result.headers.items()}.get("retry-after")
-    wait = retry_after_seconds(header, now, retry_after_cap)
+    """The first rule of `RULES` the result matches (Retry-After is read only when a rule asks for it)."""
+    wait: int | None = None
+    read = False
     for rule in RULES:
         if rule.errors is not None and result.error_kind not in rule.errors:
             continue
         if rule.statuses is not None and (result.status is None or result.status not in rule.statuses):
             continue
-        if rule.needs_retry_after and wait is None:
-            continue
-        return Outcome(rule.outcome, wait if rule.needs_retry_after else None)
+        if rule.needs_retry_after:
+            if not read:
+                wait, read = retry_after_seconds(_retry_after(result.headers), now, retry_after_cap), True
+            if wait is None:
+                continue
+            return Outcome(rule.outcome, wait)
+        return Outcome(rule.outcome)
     return Outcome(RETRY)
 
 
+def _retry_after(headers: dict[str, str]) -> str | None:
+    """The Retry-After header under any spelling of its name (the last one given, as before)."""
+    found = None
+    for name, value in headers.items():
+        if name.lower() == "retry-after":
+            found = value
+    return found
+
+
+_PHRASES = {int(status): status.phrase for status in HTTPStatus}
+
+
 def status_phrase(status: int | None) -> str:
-    try:
-        return HTTPStatus(status or 0).phrase
-    except ValueError:
-        return f"HTTP {status}"
+    """`OK`, `Gone`, ...: the standard phrase of a status code; `HTTP 599` for one without."""
+    phrase = _PHRASES.get(status or 0)
+    return phrase if phrase is not None else f"HTTP {status}"

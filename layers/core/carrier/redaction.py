@@ -1,10 +1,11 @@
 """What must never be stored or shown in clear, and how it is masked: custom header values and signing keys
 in request headers, receiver answers and error texts.
 
-The secrets of one attempt (`secret_values`, computed once per attempt) are its signing keys (with and without
-`whsec_`) and its custom header values, each with its secret-bearing parts: the credential after an auth scheme
-word (`Bearer <token>`, and what a `Basic` credential decodes to), and every piece of 8+ characters between
-whitespace, `,`, `;`, `=` and `:`. `redact` masks every one of them in every form a receiver may echo it in:
+The secrets of one attempt (`secret_values`, worked out once per set of keys and header values, then kept) are
+its signing keys (with and without `whsec_`) and its custom header values, each with its secret-bearing parts: the
+credential after an auth scheme word (`Bearer <token>`, and what a `Basic` credential decodes to), and every piece
+of 8+ characters between whitespace, `,`, `;`, `=` and `:`. `redact` masks every one of them in every form a
+receiver may echo it in:
 
 - as it is: searched in the text;
 - JSON escapes (`\\/` as PHP's json_encode writes it, `\\"`, `\\uXXXX` of any or every character, surrogate
@@ -26,11 +27,13 @@ import re
 from bisect import bisect_right
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
+from functools import lru_cache
 
 from carrier.models.common import MASK
 
 MIN_VALUE = 4  # a whole value, a signing key or a credential
 MIN_PIECE = 8  # a piece of a header value between separators
+SECRETS_CACHED = 4096  # sets of secrets whose forms are kept worked out (one a webhook, recently attempted)
 
 # Words that open an Authorization-style value: a piece of the value, but no secret (never masked alone).
 SCHEME_WORDS = frozenset(
@@ -97,9 +100,17 @@ class Secrets:
 
 def secret_values(keys: list[str], custom: dict[str, str]) -> Secrets:
     """What must never be stored in clear: signing keys (with and without their `whsec_` prefix), header values
-    and their secret-bearing parts, each in every form `redact` knows."""
+    and their secret-bearing parts, each in every form `redact` knows.
+
+    Worked out once per set of keys and header values (a webhook's every attempt asks again with the same ones):
+    the forms are a pure function of the values, and the values are those the vault's cache already holds."""
+    return _secrets_of(tuple(keys), tuple(custom.values()))
+
+
+@lru_cache(maxsize=SECRETS_CACHED)
+def _secrets_of(keys: tuple[str, ...], custom: tuple[str, ...]) -> Secrets:
     values = [*keys, *(key.removeprefix("whsec_") for key in keys if key.startswith("whsec_"))]
-    for value in custom.values():
+    for value in custom:
         values += [value, *secret_parts(value)]
     return Secrets.of(values)
 
@@ -204,8 +215,11 @@ def _readings(text: str, spaced: bool) -> list[_Reading]:
 
 def _occurrences(text: str, literals: Iterable[str]) -> Iterator[tuple[int, int]]:
     """Every place a literal covers, overlapping occurrences joined (a literal found at 0 and 2 covers 0 to 2+n)."""
+    length = len(text)
     for literal in literals:
         size = len(literal)
+        if size > length:
+            continue
         start = text.find(literal)
         if start < 0:
             continue

@@ -163,16 +163,17 @@ class Transport:
                 location = response.headers.get("Location", "")[:LOCATION_EXCERPT]
                 result.error_kind = "redirect"
                 result.error = f"the receiver redirected (HTTP {response.status}) to {location!r}; not followed"
+            content = response.content
             chunks: list[bytes] = []
             size = 0
-            while size < MAX_BODY:
-                chunk = await response.content.read(MAX_BODY - size)
+            while size < MAX_BODY and not content.at_eof():  # a whole small answer: one read, no empty one after
+                chunk = await content.read(MAX_BODY - size)
                 if not chunk:
                     break
                 chunks.append(chunk)
                 size += len(chunk)
-            result.body = b"".join(chunks)
-            if not response.content.at_eof():
+            result.body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            if not content.at_eof():
                 response.close()  # an endless or oversized body: drop the connection, keep what was read
 
 
