@@ -19,12 +19,14 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any, cast
 
+from carrier import ids
 from carrier.errors import Conflict, NotFound
 from carrier.operational import OperationalEvent
 from carrier.records import (
     TERMINAL,
     AttemptRecord,
     DeliveryRecord,
+    EventClaim,
     EventRecord,
     SecretDocument,
     WebhookRecord,
@@ -110,6 +112,8 @@ class MemoryStore:
         self.settings: dict[tuple[str, str], dict[str, Any]] = {}
         self.rate_slots: Counter[tuple[str, int]] = Counter()
         self.attempts_recorded = 0
+        self.webhook_writes = 0  # record_call writes (coalesced by `recording.CallWrites`)
+        self.claims: dict[tuple[str, str, int], str] = {}  # (tenant, event, chunk) -> claimed_at
         self._lock = threading.Lock()
         for record in webhooks:
             self.put_webhook(record)
@@ -146,7 +150,7 @@ class MemoryStore:
             return cast(WebhookRecord, dict(record))
 
     def record_call(
-        self, tenant_id: str, webhook_id: str, changes: dict[str, Any], streak: bool | None = None
+        self, tenant_id: str, webhook_id: str, changes: dict[str, Any], streak: bool | None = None, uncounted: int = 0
     ) -> WebhookRecord | None:
         """As `store.Store`: the webhook's fields and its consecutive-failure count in one write; the webhook before."""
         with self._lock:
@@ -156,7 +160,9 @@ class MemoryStore:
             before = cast(WebhookRecord, dict(record))
             record.update(changes)
             if streak is not None:
-                record["consecutive_failures"] = 0 if streak else int(record.get("consecutive_failures", 0)) + 1
+                failures = int(record.get("consecutive_failures", 0)) + 1 + uncounted
+                record["consecutive_failures"] = 0 if streak else failures
+            self.webhook_writes += 1
             return before
 
     def delete_webhook(self, tenant_id: str, webhook_id: str) -> WebhookRecord:
@@ -196,6 +202,39 @@ class MemoryStore:
             if fields:
                 self.event_entries[key] = (int(fields["ev_part"].rsplit("#", 1)[1]), fields["ev_at"], record["type"])
             return True
+
+    def claim_event(self, record: EventRecord, stale_before: str) -> tuple[EventClaim, EventRecord]:
+        """As `store.Store`: the event stored and claimed in one write, or its stale claim taken over, or held."""
+        claim = self._claim((record["tenant_id"], record["id"], 0), record.get("claimed_at", ""), stale_before)
+        if claim == EventClaim.new:
+            self.put_event(record)
+        stored = self.events[(record["tenant_id"], record["id"])]
+        return claim, cast(EventRecord, dict(stored))
+
+    def claim_chunk(
+        self, tenant_id: str, event_id: str, chunk: int, claimed_at: str, stale_before: str, expires_at: int
+    ) -> EventClaim:
+        return self._claim((tenant_id, event_id, chunk), claimed_at, stale_before)
+
+    def _claim(self, key: tuple[str, str, int], claimed_at: str, stale_before: str) -> EventClaim:
+        with self._lock:
+            held_since = self.claims.get(key)
+            if held_since is None and (key[2] or (key[0], key[1]) not in self.events):
+                self.claims[key] = claimed_at
+                return EventClaim.new
+            if (held_since or "") >= stale_before:
+                return EventClaim.held
+            self.claims[key] = claimed_at
+            return EventClaim.taken
+
+    def fix_chunks(self, tenant_id: str, event_id: str, count: int) -> int:
+        with self._lock:
+            record = self.events[(tenant_id, event_id)]
+            return int(record.setdefault("chunks", count))
+
+    def statuses_of(self, tenant_id: str, wanted: list[tuple[str | None, str]]) -> dict[str, str]:
+        found = ((did, self._delivery(tenant_id, webhook_id, did)) for webhook_id, did in wanted)
+        return {did: str(item["status"]) for did, item in found if item is not None}
 
     def get_event(self, tenant_id: str, event_id: str) -> EventRecord | None:
         record = self.events.get((tenant_id, event_id))
@@ -237,9 +276,11 @@ class MemoryStore:
         with self._lock:
             key = (self._owner(record["tenant_id"], record.get("webhook_id")), record["delivery_id"])
             found = self.deliveries.get(key)
-            unlocked = found is not None and found.get("lock_until", "") < record["claimed_at"]
+            unlocked = found is not None and found.get("lock_until", "") < (
+                record.get("claimed_at") or record["created_at"]
+            )
             if found is not None and not (
-                found.get("status") == "pending" and found["claimed_at"] < stale_before and unlocked
+                found.get("status") == "pending" and found.get("claimed_at", "") < stale_before and unlocked
             ):
                 return False
             self.deliveries[key] = {**record, "attempts": list(record["attempts"])}
@@ -322,25 +363,26 @@ class MemoryStore:
         event_type: str | None = None,
         since: str | None = None,
     ) -> tuple[list[DeliveryRecord], str | None]:
-        """Newest first (by `created_at`, then id); the cursor is the sort key of the page's last item."""
+        """Newest first (a delivery id starts with its event's time); the cursor is the page's last id."""
         owner = self._owner(tenant_id, webhook_id)
-        keyed = sorted(
-            ((f"{item['created_at']}#{did}", item) for (o, did), item in self.deliveries.items() if o == owner),
-            key=lambda pair: pair[0],
+        floor = ids.delivery_floor(since) if since else ""
+        rows = sorted(
+            (
+                item
+                for (o, did), item in self.deliveries.items()
+                if o == owner
+                and item.get("tenant_id") == tenant_id
+                and did >= floor
+                and (not status or item.get("status") == status)
+                and (not event_type or item.get("event_type") == event_type)
+                and (not cursor or did < cursor)
+            ),
+            key=lambda item: str(item["delivery_id"]),
             reverse=True,
         )
-        rows = [
-            (key, item)
-            for key, item in keyed
-            if item.get("tenant_id") == tenant_id
-            and (not since or key >= since)
-            and (not status or item.get("status") == status)
-            and (not event_type or item.get("event_type") == event_type)
-            and (not cursor or key < cursor)
-        ]
         page = rows[:limit]
-        next_cursor = page[-1][0] if len(rows) > limit else None
-        return [_delivery_copy(item) for _, item in page], next_cursor
+        next_cursor = str(page[-1]["delivery_id"]) if len(rows) > limit else None
+        return [_delivery_copy(item) for item in page], next_cursor
 
     def count_deliveries(
         self, tenant_id: str, webhook_id: str | None, status: str | None = None, event_type: str | None = None

@@ -19,6 +19,8 @@ def pipeline(aws: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[R
     """Moto plus the dispatcher wired to a recording retry scheduler; loopback receivers allowed."""
     monkeypatch.setenv("ALLOW_PRIVATE_TARGETS", "true")
     monkeypatch.setenv("HTTP_TIMEOUT_SECONDS", "2")
+    # these tests change webhooks between events: the list is read per event (its cache: tests/unit/test_write_path)
+    monkeypatch.setenv("WEBHOOK_CACHE_SECONDS", "0")
     runtime.reset()
     scheduler = RecordingScheduler()
     runtime.use_scheduler(scheduler)

@@ -27,7 +27,6 @@ else:  # imported by the first batch (settings, profile, catalog, pydantic): the
     ingest = LazyLoader("ingest", globals(), "carrier.ingest")
     runtime = LazyLoader("runtime", globals(), "carrier.runtime")
 
-
 # A failed record comes back alone; a batch whose every record failed is reported the same way, not raised
 processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
 _events_in_flight: dict[tuple[str, str], asyncio.Lock] = {}  # this invocation's events being dispatched
@@ -35,7 +34,7 @@ _events_in_flight: dict[tuple[str, str], asyncio.Lock] = {}  # this invocation's
 
 async def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str, Any]:
     try:
-        event = ingest.parse_bus_event(json.loads(record.body))
+        event, chunk = ingest.read_message(json.loads(record.body))
     except (ValueError, ingest.RejectedEvent) as exc:
         logger.warning("event rejected", extra={"reason": str(exc), "message_id": record.message_id})
         count("EventsRejected")
@@ -54,7 +53,7 @@ async def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> di
         return float(lambda_context.get_remaining_time_in_millis()) / 1000
 
     async with _events_in_flight.setdefault((event.tenant_id, event.id), asyncio.Lock()):
-        report = await runtime.dispatcher().dispatch(event, extra_targets, budget=remaining_seconds)
+        report = await runtime.dispatcher().dispatch(event, extra_targets, budget=remaining_seconds, chunk=chunk)
     for outcome, number in report.outcomes.items():
         count(f"Deliveries_{outcome}", number)
     if report.results:  # one value per event (not per attempt): the slowest receiver of this event

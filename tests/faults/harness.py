@@ -193,12 +193,15 @@ class Carrier:
         self.world.run(until=self.world.now() + horizon, idle=condition)
 
     def delivery_id(self, event_id: str, webhook: Webhook) -> str:
-        return ids.delivery_id(TENANT, event_id, webhook.id)
+        return self.store_delivery_id(event_id, webhook.id)
 
-    @staticmethod
-    def store_delivery_id(event_id: str, target_key: str) -> str:
-        """A delivery id by its target key (`callback:<url>` for a per-job callback)."""
-        return ids.delivery_id(TENANT, event_id, target_key)
+    def store_delivery_id(self, event_id: str, target_key: str) -> str:
+        """A delivery id by its target key (`callback:<url>` for a per-job callback): named by when a dispatcher
+        first stored the event (before that, no delivery of it can exist: an id that matches none)."""
+        record = self.store.get_event(TENANT, event_id)
+        if record is None:
+            return f"del_unstored_{event_id}"
+        return ids.delivery_id(TENANT, event_id, target_key, record.get("received_at") or record["timestamp"])
 
     def delivery(self, event_id: str, webhook: Webhook) -> DeliveryRecord | None:
         from carrier.errors import NotFound

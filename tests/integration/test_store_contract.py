@@ -9,9 +9,11 @@ from typing import Any
 
 import pytest
 
+from carrier import ids
 from carrier.errors import InvalidInput, NotFound
 from carrier.ports import EngineStore, ReplayStore
-from carrier.store import ATTEMPTS_KEPT, Store
+from carrier.records import EventClaim
+from carrier.store import ATTEMPTS_KEPT, Store, keys
 from carrier.store import events as event_index
 from tests.fakes import MemoryStore
 
@@ -145,21 +147,77 @@ def test_a_webhook_update_sets_and_removes_fields(store: EngineStore) -> None:
     assert [w["id"] for w in store.all_webhooks(T)] == ["wh_1"] and store.all_webhooks("other") == []
 
 
-def test_deliveries_list_newest_first_filtered_and_paged(store: EngineStore) -> None:
-    for n in range(5):
-        claim(store, f"del_{n}", created_at=f"2026-01-01T00:00:0{n}.000Z", status="failed" if n % 2 else "pending")
+def published(second: int) -> str:
+    return f"2026-01-01T00:{second // 60:02d}:{second % 60:02d}.000Z"
+
+
+def test_a_hot_webhooks_deliveries_spread_over_shards_and_list_newest_first(store: EngineStore) -> None:
+    # Given 60 deliveries of one webhook, each of an event a second after the last (ids as the engine names them)
+    made = []
+    for n in range(60):
+        delivery_id = ids.delivery_id(T, f"evt_{n}", "wh_1", published(n))
+        status = "failed" if n % 2 else "delivered"
+        assert claim(store, delivery_id, created_at=published(n), event_id=f"evt_{n}", status=status)
+        made.append(delivery_id)
+    # Then they are spread over every shard of the webhook's log (no partition takes them all) ...
+    shards = {keys.delivery(T, "wh_1", did)["pk"] for did in made}
+    assert shards == set(keys.delivery_pks(T, "wh_1")) and len(shards) == keys.DELIVERY_SHARDS
+    # ... and read back newest first across the shards, page by page (7 a page), each once
     pages, cursor = [], None
     while True:
-        page, cursor = store.list_deliveries(T, "wh_1", 2, cursor)
+        page, cursor = store.list_deliveries(T, "wh_1", 7, cursor)
         pages.append([d["delivery_id"] for d in page])
         if not cursor:
             break
-    assert [d for page in pages for d in page] == ["del_4", "del_3", "del_2", "del_1", "del_0"]
-    assert all(len(page) <= 2 for page in pages)
-    failed, _ = store.list_deliveries(T, "wh_1", 10, None, status="failed")
-    assert [d["delivery_id"] for d in failed] == ["del_3", "del_1"]
-    recent, _ = store.list_deliveries(T, "wh_1", 10, None, since="2026-01-01T00:00:03")
-    assert [d["delivery_id"] for d in recent] == ["del_4", "del_3"]
+    assert [d for page in pages for d in page] == made[::-1]
+    assert all(len(page) == 7 for page in pages[:-1])
+    failed, _ = store.list_deliveries(T, "wh_1", 3, None, status="failed")
+    assert [d["event_id"] for d in failed] == ["evt_59", "evt_57", "evt_55"]
+    recent, _ = store.list_deliveries(T, "wh_1", 100, None, since=published(57))
+    assert [d["event_id"] for d in recent] == ["evt_59", "evt_58", "evt_57"]
+    assert store.count_deliveries(T, "wh_1") == 60 and store.count_deliveries(T, "wh_1", status="failed") == 30
+    # And another tenant or webhook reads none of them
+    assert (
+        store.list_deliveries("t2", "wh_1", 10, None)[0] == [] and store.list_deliveries(T, "wh_2", 10, None)[0] == []
+    )
+
+
+def event_claim(claimed_at: str) -> Any:
+    return {
+        "tenant_id": T,
+        "id": "evt_1",
+        "type": "model.trained",
+        "timestamp": published(0),
+        "data": "{}",
+        "claimed_at": claimed_at,
+    }
+
+
+def test_an_event_is_claimed_by_one_run_until_its_claim_is_stale(store: EngineStore) -> None:
+    # A new event: stored and claimed in one write
+    claim_, stored = store.claim_event(event_claim(published(10)), stale_before=published(0))
+    assert claim_ == EventClaim.new and stored["timestamp"] == published(0)
+    # A copy while the claim is fresh: held, and answered with the first copy's timestamp
+    copy: Any = {**event_claim(published(20)), "timestamp": published(15)}
+    claim_, stored = store.claim_event(copy, stale_before=published(5))
+    assert claim_ == EventClaim.held and stored["timestamp"] == published(0)
+    # A copy after the claim is stale: taken over once (a second copy at the same moment finds it held)
+    assert store.claim_event(event_claim(published(200)), stale_before=published(50))[0] == EventClaim.taken
+    assert store.claim_event(event_claim(published(201)), stale_before=published(50))[0] == EventClaim.held
+    # A chunk of a split fan-out is claimed the same way, on its own
+    assert store.claim_chunk(T, "evt_1", 3, published(10), published(0), 2_000_000_000) == EventClaim.new
+    assert store.claim_chunk(T, "evt_1", 3, published(11), published(0), 2_000_000_000) == EventClaim.held
+    assert store.claim_chunk(T, "evt_1", 3, published(300), published(100), 2_000_000_000) == EventClaim.taken
+    assert store.claim_chunk(T, "evt_1", 4, published(11), published(0), 2_000_000_000) == EventClaim.new
+    # The number of chunks is fixed once
+    assert store.fix_chunks(T, "evt_1", 5) == 5 and store.fix_chunks(T, "evt_1", 9) == 5
+
+
+def test_statuses_are_read_by_the_batch_across_webhooks(store: EngineStore) -> None:
+    claim(store, "del_a")
+    claim(store, "del_b", status="delivered", webhook_id="wh_2")
+    found = store.statuses_of(T, [("wh_1", "del_a"), ("wh_2", "del_b"), ("wh_1", "del_b"), (None, "del_a")])
+    assert found == {"del_a": "pending", "del_b": "delivered"}
 
 
 def test_a_rate_slot_is_one_of_limit_per_second(store: EngineStore) -> None:

@@ -11,19 +11,16 @@ from typing import Any
 import pytest
 
 from carrier.errors import InvalidInput
-from carrier.store.keys import MAX_KEY_BYTES, decode_cursor, delivery, delivery_lsi1, encode_cursor, webhook
+from carrier.store.keys import MAX_KEY_BYTES, decode_cursor, delivery_log, encode_cursor, webhook
 
 TENANT = "t1"
 WEBHOOK_ID = "wh_01kx0000000000000000000000"
 DELIVERY_ID = "del_0123456789abcdef0123456789"
 WEBHOOKS_PK = webhook(TENANT, WEBHOOK_ID)["pk"]
-DELIVERY_KEY = {
-    **delivery(TENANT, WEBHOOK_ID, DELIVERY_ID),
-    "lsi1": delivery_lsi1("2026-01-01T00:00:00.000Z", DELIVERY_ID),
-}
+DELIVERY_KEY = {"pk": delivery_log(TENANT, WEBHOOK_ID), "sk": "DLV#" + DELIVERY_ID}  # a log's cursor: every shard
 DELIVERIES_PK = DELIVERY_KEY["pk"]
 WEBHOOK_KEY = webhook(TENANT, WEBHOOK_ID)
-CALLBACK_KEY = {**delivery(TENANT, None, DELIVERY_ID), "lsi1": DELIVERY_KEY["lsi1"]}
+CALLBACK_KEY = {"pk": delivery_log(TENANT, None), "sk": "DLV#" + DELIVERY_ID}
 
 
 def cursor_of(value: Any) -> str:
@@ -36,24 +33,22 @@ def test_a_cursor_the_store_issued_is_read_back(key: dict[str, str]) -> None:
 
 
 WRONG_SHAPES = {
-    # the delivery list (pk, sk, lsi1)
+    # the delivery list (pk: the log, sk: the last delivery shown)
     "deliveries: only pk": ({"pk": DELIVERIES_PK}, DELIVERIES_PK),
-    "deliveries: no lsi1": ({k: v for k, v in DELIVERY_KEY.items() if k != "lsi1"}, DELIVERIES_PK),
+    "deliveries: an old lsi1 cursor": ({**DELIVERY_KEY, "lsi1": "2026-01-01#" + DELIVERY_ID}, DELIVERIES_PK),
     "deliveries: no sk": ({k: v for k, v in DELIVERY_KEY.items() if k != "sk"}, DELIVERIES_PK),
     "deliveries: an extra key": ({**DELIVERY_KEY, "status": "failed"}, DELIVERIES_PK),
-    "deliveries: a number": ({**DELIVERY_KEY, "lsi1": 5}, DELIVERIES_PK),
+    "deliveries: a number": ({**DELIVERY_KEY, "sk": 5}, DELIVERIES_PK),
     "deliveries: null": ({**DELIVERY_KEY, "sk": None}, DELIVERIES_PK),
     "deliveries: a list": ({**DELIVERY_KEY, "sk": ["DLV#x"]}, DELIVERIES_PK),
-    "deliveries: empty lsi1": ({**DELIVERY_KEY, "lsi1": ""}, DELIVERIES_PK),
-    "deliveries: lsi1 of another delivery": ({**DELIVERY_KEY, "lsi1": "2026-01-01#del_other"}, DELIVERIES_PK),
-    "deliveries: lsi1 is only the id": ({**DELIVERY_KEY, "lsi1": "#" + DELIVERY_ID}, DELIVERIES_PK),
+    "deliveries: a shard's pk": ({**DELIVERY_KEY, "pk": DELIVERIES_PK + "#0"}, DELIVERIES_PK),
     "deliveries: a webhook's sk": ({**DELIVERY_KEY, "sk": "WH#" + WEBHOOK_ID}, DELIVERIES_PK),
-    "deliveries: a bare prefix sk": ({**DELIVERY_KEY, "sk": "DLV#", "lsi1": "2026#"}, DELIVERIES_PK),
+    "deliveries: a bare prefix sk": ({**DELIVERY_KEY, "sk": "DLV#"}, DELIVERIES_PK),
     "deliveries: a sort key over DynamoDB's limit": (
-        {**DELIVERY_KEY, "sk": "DLV#" + "x" * MAX_KEY_BYTES, "lsi1": "2026#" + "x" * MAX_KEY_BYTES},
+        {**DELIVERY_KEY, "sk": "DLV#" + "x" * MAX_KEY_BYTES},
         DELIVERIES_PK,
     ),
-    "deliveries: a lone surrogate": ({**DELIVERY_KEY, "sk": "DLV#\ud800", "lsi1": "2026#\ud800"}, DELIVERIES_PK),
+    "deliveries: a lone surrogate": ({**DELIVERY_KEY, "sk": "DLV#\ud800"}, DELIVERIES_PK),
     # the webhook list (pk, sk)
     "webhooks: only pk": ({"pk": WEBHOOKS_PK}, WEBHOOKS_PK),
     "webhooks: an lsi1": ({**WEBHOOK_KEY, "lsi1": "x#y"}, WEBHOOKS_PK),

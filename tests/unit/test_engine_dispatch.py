@@ -10,9 +10,9 @@ from datetime import timedelta
 
 import pytest
 
-from carrier import ids
 from carrier.clock import iso
 from carrier.dispatch import Dispatcher
+from carrier.records import EventClaim
 from carrier.retries import ENDED, EXHAUSTED
 from carrier.scheduling import execution_input
 from carrier.signing import USER_AGENT
@@ -134,25 +134,12 @@ def test_a_duplicate_event_is_delivered_once_per_webhook() -> None:
     assert len(engine.store.events) == 1 and len(engine.store.deliveries) == 2
 
 
-def test_a_delivery_left_pending_by_a_crashed_run_is_taken_over_later() -> None:
-    # Given a delivery claimed by a run that crashed before its attempt
+def test_an_event_claimed_by_a_run_that_crashed_is_taken_over_later() -> None:
+    # Given an event stored and claimed by a dispatcher run that crashed before sending anything
     engine = Engine()
     engine.hook()
-    engine.store.claim_delivery(
-        {
-            "tenant_id": TENANT,
-            "webhook_id": "wh_1",
-            "delivery_id": ids.delivery_id(TENANT, "evt_1", "wh_1"),
-            "event_id": "evt_1",
-            "event_type": "model.trained",
-            "status": "pending",
-            "created_at": iso(engine.clock.now()),
-            "claimed_at": iso(engine.clock.now()),
-            "attempts": [],
-            "attempt_count": 0,
-        },
-        stale_before=iso(engine.clock.now()),
-    )
+    claim, _, _ = engine.dispatcher.claims.take(event(), engine.clock.now())
+    assert claim == EventClaim.new and engine.store.deliveries == {}
     # When the event comes again soon, the claim may be a live run's: nothing is sent and the message fails, to
     # come back (it is neither a duplicate to drop nor a delivery to send twice at once)
     with pytest.raises(TargetsUnsettled) as unsettled:
@@ -161,6 +148,9 @@ def test_a_delivery_left_pending_by_a_crashed_run_is_taken_over_later() -> None:
     # Then after the stale window (longer than the dispatcher's Timeout) it is taken over and sent
     engine.clock.advance(engine.settings.claim_stale_seconds + 1)
     assert engine.publish().outcomes == {"delivered": 1} and len(engine.transport.requests) == 1
+    # And a copy arriving after that, while the claim is fresh again, finds it recorded: a duplicate, nothing sent
+    report = engine.publish()
+    assert report.duplicates == 1 and len(engine.transport.requests) == 1
 
 
 def test_disabled_and_unsubscribed_webhooks_get_nothing() -> None:

@@ -54,19 +54,28 @@ def test_a_webhook_whose_key_cannot_sign_fails_alone_and_says_why() -> None:
 
 
 def test_an_aws_error_on_one_targets_write_leaves_its_siblings_recorded() -> None:
-    # Given two webhooks, and DynamoDB throttling the first write of one delivery
+    # Given two webhooks, and DynamoDB throttling the first write of one delivery (its row, written with its attempt)
     engine = Engine()
     engine.hook("wh_a", url=URL + "/a")
     engine.hook("wh_b", url=URL + "/b")
-    engine.store.record_attempt = fail_for(engine.store.record_attempt, "wh_a")  # type: ignore[method-assign]
+    claim_delivery = engine.store.claim_delivery
+    failed = {"n": 0}
+
+    def throttled_for_a(record: Any, stale_before: str) -> bool:
+        if record["webhook_id"] == "wh_a" and not failed["n"]:
+            failed["n"] += 1
+            raise Throttled("Rate exceeded")
+        return claim_delivery(record, stale_before)
+
+    engine.store.claim_delivery = throttled_for_a  # type: ignore[method-assign]
     # When the event is dispatched, the message fails (SQS will bring it back) ...
     with pytest.raises(TargetsUnsettled) as unsettled:
         engine.publish()
     assert [type(e) for e in unsettled.value.errors] == [Throttled]
-    # ... but the sibling is recorded delivered
+    # ... but the sibling is recorded delivered; the failed one has no row (the event's claim holds it)
     assert engine.delivery("wh_b")["status"] == DeliveryStatus.delivered
-    assert engine.delivery("wh_a")["status"] == DeliveryStatus.pending  # claimed, its record lost
-    # When SQS brings the message back before the claim is stale, nothing is sent and it comes back again
+    assert [d for d in engine.store.deliveries.values() if d["webhook_id"] == "wh_a"] == []
+    # When SQS brings the message back before the event's claim is stale, nothing is sent and it comes back again
     with pytest.raises(TargetsUnsettled) as again:
         engine.publish()
     assert [type(e) for e in again.value.errors] == [ClaimHeld] and len(engine.transport.requests) == 2
@@ -218,23 +227,23 @@ def test_a_failure_to_prepare_never_shows_a_secret_it_read(
 def test_a_transient_aws_error_is_tried_again_before_the_message_goes_round_the_queue() -> None:
     from botocore.exceptions import ClientError
 
-    # Given DynamoDB throttling the event's put twice (after botocore's own retries), and a final error once
+    # Given DynamoDB throttling the event's claim twice (after botocore's own retries), and a final error once
     engine = Engine()
     engine.hook()
     calls = {"n": 0}
-    put_event = engine.store.put_event
+    claim_event = engine.store.claim_event
 
-    def throttled(record: Any) -> bool:
+    def throttled(record: Any, stale_before: str) -> Any:
         calls["n"] += 1
         if calls["n"] <= 2:
             raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "Rate exceeded"}}, "PutItem")
-        return put_event(record)
+        return claim_event(record, stale_before)
 
-    engine.store.put_event = throttled  # type: ignore[method-assign]
+    engine.store.claim_event = throttled  # type: ignore[method-assign]
     # When the event is dispatched, Then it is delivered in this invocation (no message sent round the queue)
     assert engine.publish().outcomes == {"delivered": 1} and calls["n"] == 3
     # But an error that is not transient is not tried again
-    engine.store.put_event = lambda record: (_ for _ in ()).throw(  # type: ignore[method-assign]
+    engine.store.claim_event = lambda record, stale_before: (_ for _ in ()).throw(  # type: ignore[method-assign]
         ClientError({"Error": {"Code": "ValidationException", "Message": "bad"}}, "PutItem")
     )
     with pytest.raises(ClientError):

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from carrier import ids
 from carrier.clock import iso
 from carrier.errors import NotFound
 from carrier.health import HealthService, percentile
@@ -25,7 +26,7 @@ def delivery(store: MemoryStore, n: int, status: str, age_seconds: float, respon
     record: Any = {
         "tenant_id": TENANT,
         "webhook_id": "wh_1",
-        "delivery_id": f"del_{n:04d}",
+        "delivery_id": ids.delivery_id(TENANT, f"evt_{n}", "wh_1", created),
         "event_id": f"evt_{n}",
         "event_type": "model.trained",
         "status": status,

@@ -66,16 +66,22 @@ def test_a_ladder_step_on_an_ended_delivery_sends_nothing() -> None:
     assert engine.retries.attempt(state)["outcome"] == "ended" and len(engine.transport.requests) == sent
 
 
-def test_a_manual_retry_of_a_delivery_whose_first_attempt_is_in_flight_is_refused() -> None:
-    # Given a delivery claimed by a dispatcher run that is sending it right now
-    engine = Engine()
+def test_a_manual_retry_of_a_delivery_left_pending_by_its_dispatcher_run_is_refused() -> None:
+    # Given a delivery whose first attempt failed and whose hand-off to the ladder failed: its row is `pending`, the
+    # dispatcher run's (its message comes back to send it again)
+    engine = Engine(transport=FakeTransport(default=answer(500)))
     engine.hook()
-    engine.store.record_attempt = lambda *args, **kwargs: False  # type: ignore[method-assign]  # never recorded
-    engine.publish()
+    engine.scheduler.schedule = refuse_hand_off  # type: ignore[method-assign]
+    with pytest.raises(TargetsUnsettled):
+        engine.publish()
     assert engine.delivery()["status"] == DeliveryStatus.pending
     # When the tenant retries it by hand, Then it is refused (409): never two requests of it at once
     with pytest.raises(Conflict, match="in progress"):
         engine.retries.manual(TENANT, "wh_1", engine.delivery()["delivery_id"])
+
+
+def refuse_hand_off(handoff: object) -> None:
+    raise RuntimeError("StartExecution: Rate exceeded")
 
 
 def dispatcher_target(engine: Engine) -> Target:
@@ -83,11 +89,13 @@ def dispatcher_target(engine: Engine) -> Target:
 
 
 def test_a_stale_claim_is_not_taken_over_while_a_ladder_step_holds_its_lock() -> None:
-    # Given a delivery its dispatcher run left pending (its record lost), which a ladder step is sending now
-    engine = Engine()
+    # Given a delivery its dispatcher run left pending (its hand-off to the ladder lost), which a ladder step (the
+    # reconciler's repair) is sending now
+    engine = Engine(transport=FakeTransport(default=answer(500)))
     engine.hook()
-    engine.store.record_attempt = lambda *args, **kwargs: False  # type: ignore[method-assign]
-    engine.publish()
+    engine.scheduler.schedule = refuse_hand_off  # type: ignore[method-assign]
+    with pytest.raises(TargetsUnsettled):
+        engine.publish()
     delivery_id = engine.delivery()["delivery_id"]
     engine.clock.advance(engine.settings.claim_stale_seconds + 1)
     now = iso(engine.clock.now())

@@ -15,17 +15,20 @@ def reconciler(engine: Engine) -> Reconciler:
     return Reconciler(engine.store, engine.scheduler, engine.clock)
 
 
-def test_a_claim_whose_run_died_and_whose_message_is_gone_is_handed_to_the_ladder() -> None:
-    # Given a delivery claimed by a dispatcher run that died before sending (its message then went to the DLQ)
-    engine = Engine()
+def test_a_pending_row_whose_hand_off_failed_and_whose_message_is_gone_is_handed_to_the_ladder() -> None:
+    # Given a failed first attempt whose hand-off to the ladder failed (its row left `pending`, the run's), and its
+    # message then lost to the DLQ
+    engine = Engine(transport=FakeTransport(default=answer(500)))
     engine.hook()
+    schedule = engine.scheduler.schedule
 
-    def killed(*args: object, **kwargs: object) -> bool:
-        raise RuntimeError("the invocation was killed at its Timeout")
+    def refused(handoff: object) -> None:
+        raise RuntimeError("StartExecution: Rate exceeded")
 
-    engine.store.record_attempt = killed  # type: ignore[method-assign]
+    engine.scheduler.schedule = refused  # type: ignore[method-assign]
     with pytest.raises(TargetsUnsettled):  # its message would come back; here it never does (say, in the DLQ)
         engine.publish()
+    engine.scheduler.schedule = schedule  # type: ignore[method-assign]
     assert engine.delivery()["status"] == DeliveryStatus.pending and engine.scheduler.handoffs == []
     # When the reconciler runs before the claim is overdue, it leaves the live-looking claim alone
     assert reconciler(engine).sweep().repaired == []

@@ -15,6 +15,7 @@ from typing import Any, TypeVar
 from carrier import aws
 from carrier.claims import DEFER_SECONDS, Claims
 from carrier.clock import Clock, SystemClock, iso
+from carrier.fanout import Chunk, ChunkQueue, chunk_message, chunk_size, chunks_for
 from carrier.formats import BodyCache, Event
 from carrier.ladder import jittered
 from carrier.lifecycle import Actor
@@ -22,13 +23,7 @@ from carrier.observability import count, logger
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify
 from carrier.ports import DispatchStore, EventPublisher, HttpTransport, RetryScheduler, SecretReader
 from carrier.recording import Recorder
-from carrier.records import (
-    AttemptRecord,
-    DeliveryStatus,
-    EventRecord,
-    event_record,
-    without_nones,
-)
+from carrier.records import AttemptRecord, DeliveryRecord, DeliveryStatus, without_nones
 from carrier.redaction import excerpt, mask_headers, secret_values
 from carrier.settings import Settings
 from carrier.signing import SignInput, base_headers, sign
@@ -43,8 +38,10 @@ from carrier.targets import (
     matching,
 )
 from carrier.vault import active_keys
+from carrier.webhooklists import WebhookLists
 
 T = TypeVar("T")
+Budget = Callable[[], float] | None  # the invocation's time left, in seconds (None: no limit)
 
 RESPONSE_EXCERPT = 2048
 ERROR_EXCERPT = 512
@@ -63,6 +60,7 @@ class Dispatcher:
         scheduler: RetryScheduler | None = None,
         clock: Clock | None = None,
         events: EventPublisher | None = None,
+        chunks: ChunkQueue | None = None,
     ) -> None:
         self.settings = settings
         self.store = store
@@ -70,17 +68,44 @@ class Dispatcher:
         self.transport = transport
         self.scheduler = scheduler
         self.clock = clock or SystemClock()
+        self.chunks = chunks
         self.claims = Claims(settings, store, scheduler, self.clock)
-        self.recorder = Recorder(store, self.clock, events, settings.failing_after_failures)
+        self.recorder = Recorder(
+            store, self.clock, events, settings.failing_after_failures, settings.last_call_every_seconds
+        )
+        self.webhooks = WebhookLists(store, self.clock, settings.webhook_cache_seconds)
 
     # ---- matching -----------------------------------------------------------------------------------
 
-    def targets(self, event: Event, report: DispatchReport) -> list[Target]:
-        """One Query: the tenant's webhooks, kept when active and matching type and filters. A matching disabled
-        webhook gets a `skipped` delivery (no attempt), so the log shows the event and `recover` can send it."""
-        found, disabled = matching(self.store.all_webhooks(event.tenant_id), event)
+    def targets(
+        self, event: Event, report: DispatchReport, chunk: Chunk | None, budget: Budget, split_before: int = 0
+    ) -> list[Target]:
+        """The tenant's webhooks (`webhooks.of`: cached per container for `webhook_cache_seconds`), kept when active
+        and matching type and filters; of a split fan-out, this run's chunk only (`carrier.fanout`: a first run
+        splits an event past `chunk_size`). A matching disabled webhook gets a `skipped` delivery (no attempt), so
+        the log shows the event and `recover` can send it."""
+        found, disabled = matching(self.webhooks.of(event.tenant_id), event)
+        if chunk is None:
+            chunk = self._split(event, len(found), budget, split_before)
+        if chunk is not None:
+            found, disabled = chunk.select(found), chunk.select(disabled)
         self.claims.skip(event, disabled, self.clock.now(), report)
         return found
+
+    def _split(self, event: Event, matched: int, budget: Budget, split_before: int) -> Chunk | None:
+        """Past one invocation's sure size, the event's other chunks go on the queue; this run keeps chunk 0. The
+        number of chunks is fixed on the event's item once, so a redelivered splitter sends the same chunks."""
+        if self.chunks is None:
+            return None
+        size = chunk_size(self.settings, budget() if budget else 900.0)
+        if chunks_for(matched, size) <= 1 and split_before <= 1:
+            return None
+        total = self.store.fix_chunks(event.tenant_id, event.id, chunks_for(matched, size))
+        if total <= 1:
+            return None
+        self.chunks.send([chunk_message(event, Chunk(index, total)) for index in range(1, total)])
+        count("FanoutChunks", total)
+        return Chunk(0, total)
 
     # ---- first attempts -----------------------------------------------------------------------------
 
@@ -92,23 +117,34 @@ class Dispatcher:
         match: bool = True,
         retry: bool = True,
         budget: Callable[[], float] | None = None,
+        chunk: Chunk | None = None,
     ) -> DispatchReport:
         """Deliver one event to every matching target, once each (duplicates of the event change nothing).
 
         `match=False` sends to `extra_targets` only (test sends); `retry=False` hands nothing to the ladder.
         `budget()` is the invocation's time left: a send that could not end inside it goes to the ladder instead.
+        `chunk` restricts the event to one chunk of its split fan-out (`carrier.fanout`).
         """
         report = DispatchReport(event.id)
-        now = self.clock.now()
-        await self._io(self.store.put_event, self._event_record(event, now))
-        targets = await self._io(self.targets, event, report) if match else []
-        targets += extra_targets or []
-        report.matched = len(targets)
+        if match:  # the event's claim covers every target it matches (and its callback)
+            claim, event, split_before = await self._io(
+                self.claims.take, event, self.clock.now(), chunk.index if chunk else 0
+            )
+            targets = await self._io(self.targets, event, report, chunk, budget, split_before)
+            targets += extra_targets or []
+            report.matched = len(targets)
+            targets, reclaimed = await self._io(self.claims.unrecorded, event, targets, claim, report)
+        else:  # targets the caller names (test sends, replays) are claimed one by one
+            event = await self._io(self.claims.stored, event, self.clock.now())
+            report.matched = len(extra_targets or [])
+            targets, reclaimed = await self._io(self.claims.claim_rows, event, list(extra_targets or []), report)
         bodies = BodyCache()
         sending = Sending(asyncio.Semaphore(self.settings.max_concurrency), budget)
+        stale_before = self.claims.stale_before(self.clock.now())
         # Each target alone: one target's failure never stops its siblings from being sent and recorded
         settled = await asyncio.gather(
-            *(self._first_attempt(event, t, bodies, report, retry, sending) for t in targets), return_exceptions=True
+            *(self._first_attempt(event, t, bodies, report, retry, sending, stale_before, reclaimed) for t in targets),
+            return_exceptions=True,
         )
         failures = [(t, r) for t, r in zip(targets, settled, strict=True) if isinstance(r, BaseException)]
         failures += report.unsettled
@@ -134,35 +170,50 @@ class Dispatcher:
         return report
 
     async def _first_attempt(
-        self, event: Event, target: Target, bodies: BodyCache, report: DispatchReport, retry: bool, sending: Sending
+        self,
+        event: Event,
+        target: Target,
+        bodies: BodyCache,
+        report: DispatchReport,
+        retry: bool,
+        sending: Sending,
+        stale_before: str,
+        reclaimed: set[str],
     ) -> AttemptResult | None:
         now = self.clock.now()
-        record = self.claims.new(event, target, now)
-        delivery_id = record["delivery_id"]
-        stale = iso(now - timedelta(seconds=self.settings.claim_stale_seconds))
-        claimed = await self._io(self.store.claim_delivery, record, stale)
-        if not claimed:
-            await self._io(self.claims.refused, event, target, delivery_id, report)
-            return None
+        fresh = self.claims.new(event, target, now)
+        delivery_id = fresh["delivery_id"]
+        # a `pending` row this run claimed again gets its attempt recorded into it; any other row is written whole
+        record: DeliveryRecord | None = None if delivery_id in reclaimed else fresh
         if not await self._io(self.within_rate_limit, target):
             report.deferred += 1
-            await self._io(self.claims.defer, event, target, delivery_id, report)
+            await self._io(self.claims.defer, event, target, delivery_id, report, record is None)
             return None
         async with sending.slots:  # the budget is read when a send can start, not when it is queued
             if not sending.fits(self.settings.http_timeout_seconds + BUDGET_MARGIN_SECONDS):
                 report.deferred += 1
-                await self._io(self.claims.defer, event, target, delivery_id, report)
+                await self._io(self.claims.defer, event, target, delivery_id, report, record is None)
                 return None
             result = await self.attempt(event, target, delivery_id, attempt_number=0, trigger="initial", bodies=bodies)
-        handoff = await self._io(self._after_first, event, target, delivery_id, result, retry)
+        handoff = await self._io(self._after_first, event, target, delivery_id, record, result, retry, stale_before)
         if handoff is not None:
             report.handoffs.append(handoff)
         return result
 
     def _after_first(
-        self, event: Event, target: Target, delivery_id: str, result: AttemptResult, retry: bool
+        self,
+        event: Event,
+        target: Target,
+        delivery_id: str,
+        record: DeliveryRecord | None,
+        result: AttemptResult,
+        retry: bool,
+        stale_before: str,
     ) -> Handoff | None:
-        """Record the first attempt; a retryable failure goes to the ladder (if one is configured)."""
+        """Record the first attempt with the delivery's row (one write); a retryable failure goes to the ladder (if
+        one is configured) first, so the row never says `retrying` without one. When the hand-off fails, the row is
+        left `pending` with its attempt (the reconciler's to repair if the message never comes back). `record` None:
+        the row exists, `pending` and claimed by this run, and the attempt is recorded into it."""
         outcome = result.outcome
         handoff = None
         if retry and outcome.name == RETRY and self.scheduler is not None and self.settings.retry_ladder:
@@ -171,11 +222,32 @@ class Dispatcher:
             handoff = Handoff(event.tenant_id, target.webhook_id, delivery_id, event.id, wait, 0)
         status = self.status_after(outcome, retrying=handoff is not None)
         extra = {"next_attempt_at": iso(self.clock.now() + timedelta(seconds=handoff.wait_seconds))} if handoff else {}
-        if handoff is not None:  # the ladder owns the delivery before it leaves `pending` (never retrying, unowned)
+        if handoff is not None:
             assert self.scheduler is not None
-            self.scheduler.schedule(handoff)
+            try:
+                self.scheduler.schedule(handoff)
+            except Exception:
+                self.recorder.record(
+                    target,
+                    delivery_id,
+                    result,
+                    DeliveryStatus.pending,
+                    actor=Actor.dispatcher,
+                    leaving=FIRST,
+                    first=record,
+                    stale_before=stale_before,
+                )
+                raise
         self.recorder.record(
-            target, delivery_id, result, status, extra, actor=Actor.dispatcher, leaving=(DeliveryStatus.pending,)
+            target,
+            delivery_id,
+            result,
+            status,
+            extra,
+            actor=Actor.dispatcher,
+            leaving=FIRST,
+            first=record,
+            stale_before=stale_before,
         )
         return handoff
 
@@ -285,9 +357,6 @@ class Dispatcher:
                     raise
                 await asyncio.sleep(pause)
         raise AssertionError("unreachable")
-
-    def _event_record(self, event: Event, now: Any) -> EventRecord:
-        return event_record(event, self.claims.expiry(now))
 
 
 __all__ = ["BLOCKED", "DELIVERED", "GONE", "RETRY", "Dispatcher", "Handoff", "RetryScheduler", "Target"]

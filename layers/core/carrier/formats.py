@@ -27,6 +27,7 @@ class Event:
     data: dict[str, Any]
     callback_url: str | None = None
     test: bool = False  # a test send (`POST .../test`): never published, so never replayed
+    received_at: str | None = None  # when a dispatcher first stored it (ms): names its deliveries (`ids.delivery_id`)
 
 
 Builder = Callable[[Event, int], Any]

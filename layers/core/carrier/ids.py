@@ -8,6 +8,7 @@ import secrets
 import time
 
 from carrier import profile
+from carrier.clock import parse_iso
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
 
@@ -35,10 +36,26 @@ def event_id() -> str:
     return sortable("evt")
 
 
-def delivery_id(tenant_id: str, event_id: str, target: str) -> str:
-    """Derived from (tenant, event, webhook or callback URL): the same event delivers once per target."""
+def delivery_id(tenant_id: str, event_id: str, target: str, published: str) -> str:
+    """`del_` + 10 chars of the event's published milliseconds + 16 chars derived from (tenant, event, webhook or
+    callback URL): the same event delivers once per target, and a webhook's deliveries sort by their event's time,
+    which is the log's newest-first order (`store.keys`). `published` is when a dispatcher first stored the event
+    (`EventRecord.received_at`, milliseconds; its timestamp for events stored before that field)."""
     digest = hashlib.sha256(f"{tenant_id}\x00{event_id}\x00{target}".encode()).digest()
-    return "del_" + digest[:13].hex()
+    return f"del_{_b32(published_millis(published), 10)}{_b32(int.from_bytes(digest[:10], 'big'), 16)}"
+
+
+def delivery_floor(since: str) -> str:
+    """The smallest delivery id of an event published at `since` or later (a log's `since` bound)."""
+    return f"del_{_b32(published_millis(since), 10)}"
+
+
+def published_millis(timestamp: str) -> int:
+    """An event's time in milliseconds; an unreadable one is 0 (the id stays derived, never the time now)."""
+    try:
+        return max(0, int(parse_iso(timestamp).timestamp() * 1000))
+    except (ValueError, TypeError, OverflowError):
+        return 0
 
 
 ID_PATTERNS = {  # fullmatch: an id followed by a newline is no id

@@ -19,6 +19,7 @@ from carrier.canonical import unsendable_number_at
 from carrier.catalog import get_catalog, is_operational
 from carrier.clock import Clock, SystemClock, iso
 from carrier.errors import InvalidInput, PayloadTooLarge
+from carrier.fanout import Chunk, chunk_in
 from carrier.formats import Event
 from carrier.models.catalog import document_publishable_names
 from carrier.models.common import Strict
@@ -152,3 +153,16 @@ def parse_bus_event(envelope: Any, clock: Clock | None = None) -> Event:
         data=data,
         callback_url=callback_url,
     )
+
+
+def read_message(message: Any, clock: Clock | None = None) -> tuple[Event, Chunk | None]:
+    """A dispatch queue message: a bus event (`parse_bus_event`), or one chunk of an event whose fan-out a dispatcher
+    split (`carrier.fanout`). RejectedEvent names what is wrong with either."""
+    if isinstance(message, dict):
+        try:
+            found = chunk_in(message)
+        except ValueError as exc:
+            raise RejectedEvent(str(exc)) from exc
+        if found is not None:
+            return found
+    return parse_bus_event(message, clock), None

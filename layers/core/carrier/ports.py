@@ -27,7 +27,14 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:  # names for the type checker only: no import cycle, no aiohttp at cold start
     from carrier.operational import OperationalEvent
-    from carrier.records import AttemptRecord, DeliveryRecord, EventRecord, SecretDocument, WebhookRecord
+    from carrier.records import (
+        AttemptRecord,
+        DeliveryRecord,
+        EventClaim,
+        EventRecord,
+        SecretDocument,
+        WebhookRecord,
+    )
     from carrier.store.events import IndexedEvent
     from carrier.targets import Handoff
     from carrier.transport import HttpResult
@@ -82,11 +89,30 @@ class DispatchStore(Protocol):
         """True when every call is a network round trip (async callers run it in a thread)."""
         ...
 
+    def claim_event(self, record: EventRecord, stale_before: str) -> tuple[EventClaim, EventRecord]:
+        """Store the event and claim its deliveries in one write (`new`), or take over a stale claim (`taken`), or
+        find it held; answers the event as stored."""
+        ...
+
+    def claim_chunk(
+        self, tenant_id: str, event_id: str, chunk: int, claimed_at: str, stale_before: str, expires_at: int
+    ) -> EventClaim: ...
+
     def put_event(self, record: EventRecord) -> bool: ...
+
+    def get_event(self, tenant_id: str, event_id: str) -> EventRecord | None: ...
+
+    def statuses_of(self, tenant_id: str, wanted: list[tuple[str | None, str]]) -> dict[str, str]: ...
+
+    def fix_chunks(self, tenant_id: str, event_id: str, count: int) -> int:
+        """How many chunks an event's fan-out is split into: `count` the first time, the first count after."""
+        ...
 
     def all_webhooks(self, tenant_id: str) -> list[WebhookRecord]: ...
 
-    def claim_delivery(self, record: DeliveryRecord, stale_before: str) -> bool: ...
+    def claim_delivery(self, record: DeliveryRecord, stale_before: str) -> bool:
+        """Write a delivery's first record: new, or over a `pending` one left stale."""
+        ...
 
     def get_delivery(self, tenant_id: str, webhook_id: str | None, delivery_id: str) -> DeliveryRecord:
         """Raises `errors.NotFound` for an unknown delivery."""
@@ -115,11 +141,12 @@ class DispatchStore(Protocol):
     ) -> bool: ...
 
     def record_call(
-        self, tenant_id: str, webhook_id: str, changes: dict[str, Any], streak: bool | None = None
+        self, tenant_id: str, webhook_id: str, changes: dict[str, Any], streak: bool | None = None, uncounted: int = 0
     ) -> WebhookRecord | None:
         """Set the webhook's last_call / last_error (and more) after an attempt, and count its consecutive failed
-        attempts in the same write (`streak`: False a failure, True a success resets it, None leaves it); returns
-        the webhook as it was before the write (None when it was deleted)."""
+        attempts in the same write (`streak`: False a failure, adding `uncounted` earlier ones not written yet;
+        True a success resets it; None leaves it); returns the webhook as it was before the write (None when it
+        was deleted)."""
         ...
 
 

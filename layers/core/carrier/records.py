@@ -27,6 +27,14 @@ class DeliveryStatus(StrEnum):
     skipped = "skipped"  # the event met the webhook disabled: no attempt; `recover` sends it after re-enabling
 
 
+class EventClaim(StrEnum):
+    """What claiming an event's deliveries (or one chunk of its fan-out) found (`store.claim_event`)."""
+
+    new = "new"  # stored now: every target is this run's to send
+    taken = "taken"  # stored before, its claim stale (a run that died, or a later copy): unrecorded targets are ours
+    held = "held"  # claimed by a run that may still be sending: unrecorded targets come back later
+
+
 # Nothing moves a delivery out of these by itself (a tenant's retry or recover may).
 TERMINAL = frozenset(
     {DeliveryStatus.delivered, DeliveryStatus.failed, DeliveryStatus.exhausted, DeliveryStatus.skipped}
@@ -126,6 +134,9 @@ class EventRecord(TypedDict):
     data: str  # JSON (floats and nesting survive DynamoDB)
     callback_url: NotRequired[str | None]
     expires_at: NotRequired[int]
+    claimed_at: NotRequired[str]  # when a dispatcher run last claimed its deliveries (`store.claim_event`)
+    received_at: NotRequired[str]  # when a dispatcher first stored it: names its deliveries (`ids.delivery_id`)
+    chunks: NotRequired[int]  # its fan-out's chunks, once split (`carrier.fanout`)
     test: NotRequired[bool]  # a test send's event: stored for its log, never in the events index (never replayed)
 
 
@@ -198,6 +209,7 @@ def event_from_record(record: EventRecord) -> Event:
         timestamp=record["timestamp"],
         data=json.loads(record["data"]),
         callback_url=record.get("callback_url"),
+        received_at=record.get("received_at"),
     )
 
 

@@ -26,8 +26,8 @@ from collections import Counter
 from datetime import datetime, timedelta
 from typing import TypedDict
 
-from carrier import ids
 from carrier.catalog import matches
+from carrier.claims import delivery_id_of
 from carrier.clock import Clock, SystemClock, iso, parse_iso
 from carrier.dispatch import Dispatcher
 from carrier.errors import Conflict, InvalidInput, NotFound
@@ -151,7 +151,7 @@ class ReplayService:
             event = event_from_record(record)
             active, _ = matching(webhooks, event)
             if any(target.webhook_id == webhook["id"] for target in active):
-                found[event_id] = (ids.delivery_id(tenant_id, event_id, webhook["id"]), event)
+                found[event_id] = (delivery_id_of(event, webhook["id"]), event)
         return found
 
     def _slot(self, webhook: WebhookRecord) -> bool:
@@ -180,7 +180,7 @@ class ReplayService:
                         return None
                     result = report.results[0]
                     return result.delivery_id, result.outcome.name == DELIVERED
-                delivery_id = ids.delivery_id(tenant_id, event.id, webhook["id"])
+                delivery_id = delivery_id_of(event, webhook["id"])
                 try:
                     answer = await self.retries.resend(dispatcher, tenant_id, webhook["id"], delivery_id, ENDED)
                 except (Conflict, NotFound):  # moved on, in progress, or gone meanwhile

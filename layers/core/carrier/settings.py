@@ -40,6 +40,18 @@ class Settings(BaseModel):
     claim_stale_seconds: int = Field(default=150, ge=1)
     # A webhook's consecutive failed attempts that raise `carrier.webhook.failing` (once per episode)
     failing_after_failures: int = Field(default=10, ge=1)
+    # A first attempt writes its webhook's last_call / last_error when its outcome (name and status code) differs
+    # from the last one this container wrote, else at most once per this many seconds (0: every attempt); the
+    # failures in between are counted in that write. Tenants' sends and ladder steps always write.
+    last_call_every_seconds: int = Field(default=10, ge=0)
+    # A tenant's webhook list is read once per this many seconds per dispatcher container (0: every event): a new,
+    # changed, disabled or deleted webhook is seen by first attempts within this long.
+    webhook_cache_seconds: int = Field(default=5, ge=0)
+    # An event matching more webhooks than one invocation can surely send is split into chunks on the queue
+    # (`carrier.fanout`); this caps a chunk (0: the size derived from MaxConcurrency, the Timeout and
+    # HttpTimeoutSeconds, that an invocation finishes even when every receiver hangs).
+    fanout_chunk_size: int = Field(default=0, ge=0)
+    dispatch_queue_url: str | None = None  # where the chunks of a split fan-out go (the queue the bus feeds)
 
     @field_validator("retry_ladder", mode="before")
     @classmethod
@@ -67,6 +79,10 @@ _ENV = {
     "rotation_grace_seconds": "ROTATION_GRACE_SECONDS",
     "claim_stale_seconds": "CLAIM_STALE_SECONDS",
     "failing_after_failures": "FAILING_AFTER_FAILURES",
+    "last_call_every_seconds": "LAST_CALL_EVERY_SECONDS",
+    "webhook_cache_seconds": "WEBHOOK_CACHE_SECONDS",
+    "fanout_chunk_size": "FANOUT_CHUNK_SIZE",
+    "dispatch_queue_url": "DISPATCH_QUEUE_URL",
 }
 
 

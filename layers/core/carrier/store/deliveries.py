@@ -8,8 +8,9 @@ from typing import Any
 from boto3.dynamodb.conditions import Attr, Key
 from botocore.exceptions import ClientError
 
+from carrier import ids
 from carrier.errors import NotFound
-from carrier.records import AttemptRecord, DeliveryRecord, EventRecord, delivery_record
+from carrier.records import AttemptRecord, DeliveryRecord, EventClaim, EventRecord, delivery_record
 from carrier.store import events, keys, open_index
 from carrier.store.table import applied, assignments, is_condition_failure, strip
 from carrier.store.webhooks import WebhookItems
@@ -26,20 +27,74 @@ class DeliveryItems(WebhookItems):
         item = {**keys.event(record["tenant_id"], record["id"]), **record, **events.indexed(record)}
         return applied(lambda: self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)"))
 
+    def claim_event(self, record: EventRecord, stale_before: str) -> tuple[EventClaim, EventRecord]:
+        """Store an event and claim its deliveries for this run (`record["claimed_at"]`), in one write: `new`; or,
+        stored before, take over its claim when older than `stale_before` (`taken`, a run that died or a later
+        copy), else leave it (`held`). Returns the event as stored (its first copy's timestamp names its
+        deliveries)."""
+        item = {**keys.event(record["tenant_id"], record["id"]), **record, **events.indexed(record)}
+        claim, stored = self._claim(item, stale_before)
+        return claim, (events.without_index(stored) if stored is not None else record)
+
+    def claim_chunk(
+        self, tenant_id: str, event_id: str, chunk: int, claimed_at: str, stale_before: str, expires_at: int
+    ) -> EventClaim:
+        """Claim one chunk of a split fan-out (`carrier.fanout`) as `claim_event` claims a whole event."""
+        item = {
+            **keys.chunk_claim(tenant_id, event_id, chunk),
+            "tenant_id": tenant_id,
+            "claimed_at": claimed_at,
+            "expires_at": expires_at,
+        }
+        return self._claim(item, stale_before)[0]
+
+    def fix_chunks(self, tenant_id: str, event_id: str, count: int) -> int:
+        """The number of chunks an event's fan-out is split into: `count` the first time, what was fixed after."""
+        key = keys.event(tenant_id, event_id)
+        if applied(
+            lambda: self.table.update_item(
+                Key=key,
+                UpdateExpression="SET chunks = :n",
+                ConditionExpression=Attr("pk").exists() & Attr("chunks").not_exists(),
+                ExpressionAttributeValues={":n": count},
+            )
+        ):
+            return count
+        stored = self.table.get_item(Key=key, ConsistentRead=True, ProjectionExpression="chunks").get("Item") or {}
+        return int(stored.get("chunks", count))
+
+    def _claim(self, item: dict[str, Any], stale_before: str) -> tuple[EventClaim, dict[str, Any] | None]:
+        if applied(lambda: self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)")):
+            return EventClaim.new, None
+        key = {"pk": item["pk"], "sk": item["sk"]}
+        stored = self.table.get_item(Key=key, ConsistentRead=True).get("Item")
+        if stored is None:  # expired between the two calls: claim it anew
+            return self._claim(item, stale_before)
+        held_since = str(stored.get("claimed_at", ""))
+        if held_since >= stale_before:
+            return EventClaim.held, stored
+        taken = applied(
+            lambda: self.table.update_item(
+                Key=key,
+                UpdateExpression="SET claimed_at = :now",
+                ConditionExpression=Attr("claimed_at").not_exists() | Attr("claimed_at").eq(held_since),
+                ExpressionAttributeValues={":now": item["claimed_at"]},
+            )
+        )
+        return (EventClaim.taken if taken else EventClaim.held), stored
+
     def get_event(self, tenant_id: str, event_id: str) -> EventRecord | None:
         item = self.table.get_item(Key=keys.event(tenant_id, event_id)).get("Item")
         return events.without_index(item) if item else None
 
     def claim_delivery(self, record: DeliveryRecord, stale_before: str) -> bool:
-        """Create a delivery, or take over one left `pending` by a crashed run (and not locked by a ladder step
-        sending it now); False if it is someone's."""
+        """Write a delivery's first record (its first attempt's outcome, a deferral, or `skipped`): a new item, or
+        over one left `pending` by a run that died (and not locked by a ladder step sending it now); False if it
+        is someone's. One write, no index entry beside it (a terminal record is not in the `open` index)."""
         did = record["delivery_id"]
         sets, _ = open_index.indexed(did, dict(record))
-        item = {
-            **keys.delivery(record["tenant_id"], record.get("webhook_id"), did),
-            "lsi1": keys.delivery_lsi1(record["created_at"], did),
-            **sets,
-        }
+        item = {**keys.delivery(record["tenant_id"], record.get("webhook_id"), did), **sets}
+        written_at = record.get("claimed_at") or record["created_at"]
         return applied(
             lambda: self.table.put_item(
                 Item=item,
@@ -47,7 +102,7 @@ class DeliveryItems(WebhookItems):
                 | (
                     Attr("status").eq("pending")
                     & Attr("claimed_at").lt(stale_before)
-                    & (Attr("lock_until").not_exists() | Attr("lock_until").lt(record["claimed_at"]))
+                    & (Attr("lock_until").not_exists() | Attr("lock_until").lt(written_at))
                 ),
             )
         )
@@ -134,12 +189,16 @@ class DeliveryItems(WebhookItems):
         return found[:limit]
 
     def delivery_statuses(self, tenant_id: str, webhook_id: str, delivery_ids: list[str]) -> dict[str, str]:
-        """The status of each of a webhook's deliveries that exists among `delivery_ids` (BatchGetItem, 100 keys a
-        call, the status alone returned)."""
+        """The status of each of a webhook's deliveries that exists among `delivery_ids`."""
+        return self.statuses_of(tenant_id, [(webhook_id, did) for did in delivery_ids])
+
+    def statuses_of(self, tenant_id: str, wanted: list[tuple[str | None, str]]) -> dict[str, str]:
+        """The status of each delivery that exists among `wanted` ((webhook id or None, delivery id) pairs):
+        BatchGetItem, 100 keys a call, the status alone returned."""
         found: dict[str, str] = {}
-        wanted = list(dict.fromkeys(delivery_ids))
-        for start in range(0, len(wanted), 100):
-            batch = [keys.delivery(tenant_id, webhook_id, did) for did in wanted[start : start + 100]]
+        pairs = list(dict.fromkeys(wanted))
+        for start in range(0, len(pairs), 100):
+            batch = [keys.delivery(tenant_id, webhook_id, did) for webhook_id, did in pairs[start : start + 100]]
             request: dict[str, Any] = {
                 self.table_name: {
                     "Keys": batch,
@@ -196,46 +255,73 @@ class DeliveryItems(WebhookItems):
         event_type: str | None = None,
         since: str | None = None,
     ) -> tuple[list[DeliveryRecord], str | None]:
-        """Newest first. Filters are applied page by page, so a page may hold fewer than `limit`."""
-        pk = keys.delivery_pk(tenant_id, webhook_id)
-        kwargs = self._log_query(tenant_id, pk, status, event_type, since)
+        """Newest first across the log's shards: each shard's newest `limit` (after the cursor, passing the filters),
+        merged. The cursor is the last delivery shown."""
+        start = keys.decode_cursor(cursor, keys.delivery_log(tenant_id, webhook_id))
+        below = start["sk"] if start else None
+        found: list[dict[str, Any]] = []
+        more = False
+        for pk in keys.delivery_pks(tenant_id, webhook_id):
+            items, left = self._newest(pk, tenant_id, limit, below, status, event_type, since)
+            found += items
+            more = more or left
+        found.sort(key=lambda item: str(item["sk"]), reverse=True)
+        page = found[:limit]
+        last = page[-1]["delivery_id"] if page and (more or len(found) > limit) else None
+        cursor_out = keys.delivery_cursor(tenant_id, webhook_id, str(last)) if last else None
+        return [delivery_record(strip(item)) for item in page], cursor_out
+
+    def _newest(
+        self,
+        pk: str,
+        tenant_id: str,
+        limit: int,
+        below: str | None,
+        status: str | None,
+        event_type: str | None,
+        since: str | None,
+    ) -> tuple[list[dict[str, Any]], bool]:
+        """One shard's newest `limit` deliveries passing the filters, and whether it holds more."""
+        kwargs = self._log_query(tenant_id, pk, status, event_type, since, below)
         kwargs.update(ScanIndexForward=False, Limit=limit)
-        start = keys.decode_cursor(cursor, pk)
-        if start:
-            kwargs["ExclusiveStartKey"] = start
-        items: list[DeliveryRecord] = []
+        items: list[dict[str, Any]] = []
         while True:
             page = self.table.query(**kwargs)
-            items += [delivery_record(strip(i)) for i in page.get("Items", [])]
+            items += [item for item in page.get("Items", []) if item["sk"] != below]
             last = page.get("LastEvaluatedKey")
             if not last or len(items) >= limit:
-                return items[:limit], keys.encode_cursor(last) if last else None
+                return items[:limit], bool(last) or len(items) > limit
             kwargs["ExclusiveStartKey"] = last
-            kwargs["Limit"] = limit - len(items)
 
     def count_deliveries(
         self, tenant_id: str, webhook_id: str | None, status: str | None = None, event_type: str | None = None
     ) -> int:
-        """How many deliveries of a webhook (or the tenant's callbacks) pass the filters: a COUNT query over the
-        log's index, page by page (read units, no items returned). Only profiles that publish a `total` ask."""
-        pk = keys.delivery_pk(tenant_id, webhook_id)
-        kwargs = {**self._log_query(tenant_id, pk, status, event_type, None), "Select": "COUNT"}
+        """How many deliveries of a webhook (or the tenant's callbacks) pass the filters: a COUNT query per shard,
+        page by page (read units, no items returned). Only profiles that publish a `total` ask."""
         total = 0
-        while True:
-            page = self.table.query(**kwargs)
-            total += int(page.get("Count", 0))
-            if not page.get("LastEvaluatedKey"):
-                return total
-            kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        for pk in keys.delivery_pks(tenant_id, webhook_id):
+            kwargs = {**self._log_query(tenant_id, pk, status, event_type, None, None), "Select": "COUNT"}
+            while True:
+                page = self.table.query(**kwargs)
+                total += int(page.get("Count", 0))
+                if not page.get("LastEvaluatedKey"):
+                    break
+                kwargs["ExclusiveStartKey"] = page["LastEvaluatedKey"]
+        return total
 
     @staticmethod
     def _log_query(
-        tenant_id: str, pk: str, status: str | None, event_type: str | None, since: str | None
+        tenant_id: str, pk: str, status: str | None, event_type: str | None, since: str | None, below: str | None
     ) -> dict[str, Any]:
-        """The log's query on its index: the partition (from `since` on), and the filters."""
+        """A log shard's query: its deliveries (from `since` on, before `below`), and the filters."""
+        low = keys.DELIVERY_PREFIX + (ids.delivery_floor(since) if since else "")
         key: Any = Key("pk").eq(pk)
-        if since:
-            key = key & Key("lsi1").gte(since)
+        if below:
+            key = key & Key("sk").between(low, below)  # `below` itself is dropped by the caller
+        elif since:
+            key = key & Key("sk").gte(low)
+        else:
+            key = key & Key("sk").begins_with(keys.DELIVERY_PREFIX)
         conditions = [Attr("tenant_id").eq(tenant_id)]
         if status:
             conditions.append(Attr("status").eq(status))
@@ -244,4 +330,4 @@ class DeliveryItems(WebhookItems):
         condition: Any = conditions[0]
         for extra in conditions[1:]:
             condition = condition & extra
-        return {"IndexName": "lsi1", "KeyConditionExpression": key, "FilterExpression": condition}
+        return {"KeyConditionExpression": key, "FilterExpression": condition}

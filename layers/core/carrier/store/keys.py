@@ -10,7 +10,15 @@
 | tenant setting | `TENANT#<t>` | `SETTING#<name>` | |
 | rate-limit counter | `RATE#<webhook_id>` | `<epoch second>` | |
 | event (stored once, for retries and replay; `events` index: `store.events`) | `EVENT#<t>#<event_id>` | `EVENT` | |
-| delivery | `WH#<webhook_id>` or `CB#<t>` | `DLV#<delivery_id>` | `<created_at>#<delivery_id>` |
+| event claim of a fan-out chunk (`carrier.fanout`) | `EVENT#<t>#<event_id>` | `CHUNK#<n>` | |
+| delivery | `WH#<webhook_id>#<shard>` or `CB#<t>#<shard>` | `DLV#<delivery_id>` | |
+
+A delivery id starts with its event's published time (`ids.delivery_id`), so the table's own sort key lists a
+webhook's log newest first: no index entry is written beside a delivery (the `lsi1` index stays in the template
+only because an LSI cannot be dropped without replacing the table; no item carries `lsi1` any more). A webhook's
+deliveries spread over `DELIVERY_SHARDS` partitions by a hash of their id, so one webhook takes
+~`DELIVERY_SHARDS` x 1,000 delivery writes a second before a partition throttles; its log is read newest first
+across the shards (`store.deliveries`), the cursor being the last id shown.
 
 Nothing outside `carrier.store` builds a key. Deliveries and events expire through the `expires_at` TTL.
 A cursor is a key, encoded; it is only valid for the partition it came from (so it cannot cross tenants), and
@@ -22,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 from dataclasses import dataclass
 from decimal import Decimal
@@ -84,17 +93,36 @@ def in_tenant(tenant_id: str, sk_prefix: str) -> ConditionBase:
     return KeyIs("pk").eq(tenant_pk(tenant_id)) & KeyIs("sk").begins_with(sk_prefix)
 
 
-def delivery_pk(tenant_id: str, webhook_id: str | None) -> str:
-    """Deliveries live with their webhook; per-job callbacks with their tenant."""
+DELIVERY_SHARDS = 4
+
+
+def delivery_log(tenant_id: str, webhook_id: str | None) -> str:
+    """A delivery log's name (its cursors' `pk`): a webhook's, or its tenant's per-job callbacks'."""
     return f"WH#{webhook_id}" if webhook_id else f"CB#{tenant_id}"
 
 
+def delivery_shard(delivery_id: str) -> int:
+    return int(hashlib.sha256(delivery_id.encode()).hexdigest()[:8], 16) % DELIVERY_SHARDS
+
+
+def delivery_pks(tenant_id: str, webhook_id: str | None) -> list[str]:
+    """The partitions of one delivery log."""
+    log = delivery_log(tenant_id, webhook_id)
+    return [f"{log}#{shard}" for shard in range(DELIVERY_SHARDS)]
+
+
 def delivery(tenant_id: str, webhook_id: str | None, delivery_id: str) -> Key:
-    return {"pk": delivery_pk(tenant_id, webhook_id), "sk": f"{DELIVERY_PREFIX}{delivery_id}"}
+    pk = f"{delivery_log(tenant_id, webhook_id)}#{delivery_shard(delivery_id)}"
+    return {"pk": pk, "sk": f"{DELIVERY_PREFIX}{delivery_id}"}
 
 
-def delivery_lsi1(created_at: str, delivery_id: str) -> str:
-    return f"{created_at}#{delivery_id}"
+def delivery_cursor(tenant_id: str, webhook_id: str | None, delivery_id: str) -> str:
+    """A log's cursor: the last delivery shown (the next page holds older ones, from every shard)."""
+    return encode_cursor({"pk": delivery_log(tenant_id, webhook_id), "sk": f"{DELIVERY_PREFIX}{delivery_id}"}) or ""
+
+
+def chunk_claim(tenant_id: str, event_id: str, chunk: int) -> Key:
+    return {"pk": f"EVENT#{tenant_id}#{event_id}", "sk": f"CHUNK#{chunk}"}
 
 
 def plain(value: Any) -> Any:
@@ -117,7 +145,7 @@ def encode_cursor(last_key: dict[str, Any] | None) -> str | None:
 
 @dataclass(frozen=True)
 class CursorShape:
-    """The key a list's cursor holds: its attributes and its sort key's prefix (`lsi1` ends with the sk's id)."""
+    """The key a list's cursor holds: its attributes and its sort key's prefix."""
 
     names: frozenset[str]
     sk_prefix: str
@@ -126,8 +154,8 @@ class CursorShape:
 # A list's partition key prefix -> the shape of its cursors.
 CURSOR_SHAPES = {
     "TENANT#": CursorShape(frozenset({"pk", "sk"}), WEBHOOK_PREFIX),  # a tenant's webhooks (the table)
-    "WH#": CursorShape(frozenset({"pk", "sk", "lsi1"}), DELIVERY_PREFIX),  # a webhook's deliveries (lsi1)
-    "CB#": CursorShape(frozenset({"pk", "sk", "lsi1"}), DELIVERY_PREFIX),  # a tenant's callbacks (lsi1)
+    "WH#": CursorShape(frozenset({"pk", "sk"}), DELIVERY_PREFIX),  # a webhook's deliveries (every shard)
+    "CB#": CursorShape(frozenset({"pk", "sk"}), DELIVERY_PREFIX),  # a tenant's callbacks (every shard)
 }
 MAX_KEY_BYTES = 1024  # DynamoDB's limit on a sort key
 
@@ -154,11 +182,7 @@ def _fits(key: dict[str, Any], shape: CursorShape) -> bool:
     if set(key) != shape.names or not all(isinstance(v, str) and _key_text(v) for v in key.values()):
         return False
     sk: str = key["sk"]
-    if not sk.startswith(shape.sk_prefix) or len(sk) == len(shape.sk_prefix):
-        return False
-    lsi1 = key.get("lsi1")
-    suffix = "#" + sk.removeprefix(shape.sk_prefix)
-    return lsi1 is None or (lsi1.endswith(suffix) and len(lsi1) > len(suffix))
+    return sk.startswith(shape.sk_prefix) and len(sk) > len(shape.sk_prefix)
 
 
 def _key_text(value: str) -> bool:

@@ -71,10 +71,11 @@ class WebhookItems(Table):
         return self._update_existing(tenant_id, webhook_id, expression, names, values, "ALL_NEW")
 
     def record_call(
-        self, tenant_id: str, webhook_id: str, changes: dict[str, Any], streak: bool | None = None
+        self, tenant_id: str, webhook_id: str, changes: dict[str, Any], streak: bool | None = None, uncounted: int = 0
     ) -> WebhookRecord | None:
         """After an attempt: set `changes` (last_call, last_error, a 410's status) and, in the same write, count the
-        webhook's consecutive failed attempts (`streak` False: ADD 1; True, a success: back to 0; None: untouched).
+        webhook's consecutive failed attempts (`streak` False: ADD 1 + `uncounted`, the failures seen since the last
+        write (`recording.CallWrites`); True, a success: back to 0; None: untouched).
         Returns the webhook as it was before (ALL_OLD: what the count was, whether it was active), None when it
         was deleted meanwhile."""
         clauses, names, values = assignments(changes)
@@ -85,7 +86,7 @@ class WebhookItems(Table):
             values[":zero"] = 0
         elif streak is False:
             expression += " ADD #streak :one"
-            values[":one"] = 1
+            values[":one"] = 1 + uncounted
         else:
             del names["#streak"]
         try:
