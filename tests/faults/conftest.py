@@ -46,7 +46,7 @@ def carrier(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Ca
     from aws_lambda_powertools.utilities.parameters import base as parameters_base
     from moto import mock_aws
 
-    from carrier import clock, ids, runs
+    from carrier import clock, fanout, ids, runs
     from carrier.store import table
 
     queue_config = deployment.events_queue()
@@ -107,7 +107,13 @@ def carrier(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Ca
             monkeypatch.setenv("STATE_MACHINE_ARN", ladder.arn)
             runtime.reset()  # clients made from now on carry the injector's hook; settings read again
             queue = EventsQueue(world, queue_config, deployment.function_dir(queue_config.function))
+            # a split fan-out's chunks (`carrier.fanout`) go back on this queue, as the template's FANOUT_QUEUE_URL
+            chunks_config = deployment.events_queue("FanoutQueue")
+            chunks = EventsQueue(world, chunks_config, deployment.function_dir(chunks_config.function))
+            monkeypatch.setenv("FANOUT_QUEUE_URL", "https://sqs.virtual/fanout")
+            monkeypatch.setattr(fanout.SqsChunks, "send", lambda self, messages: [chunks.send(m) for m in messages])
             harness = Carrier(world, injector, queue, ladder, receiver, deployment.schedules(), env["TABLE_NAME"])
+            harness.chunks = chunks
             yield harness
             unfired = [f for f in injector.targeted if f.fired == 0]
             assert not unfired, f"targeted faults that never fired (the scenario missed its point): {unfired}"

@@ -61,10 +61,12 @@ def environment(*functions: str) -> dict[str, str]:
     return found
 
 
-def events_queue() -> QueueConfig:
+def events_queue(queue_id: str = "EventsQueue") -> QueueConfig:
+    """The queue `queue_id` and the function event that reads it (`EventsQueue`: the bus's; `FanoutQueue`: the chunks
+    of split fan-outs)."""
     tpl = template()
     parameters = tpl.get("Parameters", {})
-    (function, queue, props), *_ = sqs_event_sources(tpl)
+    [(function, queue, props)] = [source for source in sqs_event_sources(tpl) if source[1] == queue_id]
     queue_props = tpl["Resources"][queue]["Properties"]
     scaling = props.get("ScalingConfig") or {}
     return QueueConfig(

@@ -75,6 +75,7 @@ class Carrier:
         self.world = world
         self.injector = injector
         self.queue = queue
+        self.chunks: EventsQueue | None = None  # the fan-out queue: chunks of split fan-outs, one per invocation
         self.ladder = ladder
         self.receiver = receiver
         self.schedules = schedules
@@ -99,14 +100,17 @@ class Carrier:
         return _answer(response)
 
     def api_later(
-        self, seconds: float, method: str, path: str, *, tenant: str = TENANT, body: Any = None
+        self, seconds: float, method: str, path: str | Callable[[], str], *, tenant: str = TENANT, body: Any = None
     ) -> Callable[[], tuple[int, Any]]:
-        """Call the api handler `seconds` from now, while everything else runs; returns a reader of its answer."""
+        """Call the api handler `seconds` from now, while everything else runs; returns a reader of its answer. A
+        callable `path` is made when the call starts (a delivery's id is known once its event is stored)."""
         done: list[Participant] = []
-        self.world.after(
-            seconds,
-            lambda: done.append(self.world.spawn(f"api {method} {path}", self._api_call(method, path, tenant, body))),
-        )
+
+        def start() -> None:
+            made = path() if callable(path) else path
+            done.append(self.world.spawn(f"api {method} {made}", self._api_call(method, made, tenant, body)))
+
+        self.world.after(seconds, start)
 
         def answer() -> tuple[int, Any]:
             assert done and done[0].done, f"the {method} {path} call has not ended"
@@ -159,7 +163,7 @@ class Carrier:
 
     def settled(self) -> bool:
         """The queue is empty, no invocation runs and no ladder execution runs (periodic schedules aside)."""
-        return self.queue.drained() and self.ladder.active == 0
+        return self.queue.drained() and (self.chunks is None or self.chunks.drained()) and self.ladder.active == 0
 
     def drain(self, horizon: timedelta = timedelta(days=3)) -> None:
         """Run until the queue and the ladder are done (or the horizon: the ladder's 24 h step and more)."""

@@ -37,10 +37,10 @@ def test_5a_a_throttled_read_in_a_ladder_step_retries_the_same_step(carrier: Car
     hook = carrier.create_webhook("a")
     carrier.receiver.script = FIRST_FAILS
     message = carrier.publish()
-    did = carrier.delivery_id(message.event_id, hook)
-    carrier.injector.fail_next("dynamodb", "GetItem", when=in_ladder(carrier, f"DLV#{did}"))
+    carrier.injector.fail_next("dynamodb", "GetItem", when=in_ladder(carrier, f"WH#{hook.id}#"))
     # When the ladder runs
     carrier.drain()
+    did = carrier.delivery_id(message.event_id, hook)
     # Then the step was retried by the state machine (the error was not the receiver's, no ladder step used up)
     delivery = carrier.delivery(message.event_id, hook)
     assert delivery is not None and delivery["status"] == "delivered", delivery
@@ -54,8 +54,7 @@ def test_5b_a_receivers_200_whose_record_failed_is_sent_again_not_failed(carrier
     hook = carrier.create_webhook("a")
     carrier.receiver.script = FIRST_FAILS
     message = carrier.publish()
-    did = carrier.delivery_id(message.event_id, hook)
-    carrier.injector.fail_next("dynamodb", "UpdateItem", when=in_ladder(carrier, f"DLV#{did}", "attempts"))
+    carrier.injector.fail_next("dynamodb", "UpdateItem", when=in_ladder(carrier, f"WH#{hook.id}#", "attempts"))
     # When the ladder runs
     carrier.drain()
     # Then the step ran again (the receiver saw the delivery twice, one after the other) and it is delivered
@@ -74,12 +73,12 @@ def test_5c_when_carrier_keeps_failing_the_delivery_ends_failed_by_carrier_even_
     hook = carrier.create_webhook("a")
     carrier.receiver.script = FIRST_FAILS
     message = carrier.publish()
-    did = carrier.delivery_id(message.event_id, hook)
-    carrier.injector.fail_next("dynamodb", "GetItem", times=6, when=in_ladder(carrier, f"DLV#{did}"))
-    carrier.injector.fail_next("dynamodb", "UpdateItem", when=in_ladder(carrier, f"DLV#{did}", '"failed"'))
+    carrier.injector.fail_next("dynamodb", "GetItem", times=6, when=in_ladder(carrier, f"WH#{hook.id}#"))
+    carrier.injector.fail_next("dynamodb", "UpdateItem", when=in_ladder(carrier, f"WH#{hook.id}#", '"failed"'))
     # When the ladder runs
     carrier.drain()
     # Then the delivery is failed, not left retrying, and the API says Carrier failed, with its reason
+    did = carrier.delivery_id(message.event_id, hook)
     delivery = carrier.delivery(message.event_id, hook)
     assert delivery is not None and delivery["status"] == "failed", delivery
     assert carrier.ladder.history(did)[-2:] == ["RecordFailure", "Failed"]
@@ -93,11 +92,11 @@ def test_5d_exhaustion_whose_write_fails_still_ends_exhausted_and_disables_the_w
     hook = carrier.create_webhook("a")
     carrier.receiver.script = lambda request: status(500)
     message = carrier.publish()
-    did = carrier.delivery_id(message.event_id, hook)
-    carrier.injector.fail_next("dynamodb", "UpdateItem", when=in_ladder(carrier, f"DLV#{did}", '"exhausted"'))
+    carrier.injector.fail_next("dynamodb", "UpdateItem", when=in_ladder(carrier, f"WH#{hook.id}#", '"exhausted"'))
     # When the whole ladder runs (5 retries over about 33 hours)
     carrier.drain()
     # Then the delivery is exhausted after 6 attempts and its webhook disabled with the reason
+    did = carrier.delivery_id(message.event_id, hook)
     delivery = carrier.delivery(message.event_id, hook)
     assert delivery is not None and delivery["status"] == "exhausted", delivery
     assert delivery["attempt_count"] == 6

@@ -14,13 +14,14 @@ def test_7a_a_manual_retry_during_the_first_attempt_is_refused_not_sent_alongsid
     hook = carrier.create_webhook("a")
     carrier.receiver.script = in_turn(status(500, seconds=20), OK)
     message = carrier.publish()
-    did = carrier.delivery_id(message.event_id, hook)
     # When the tenant retries the delivery by hand 5 s into that first attempt
-    answer = carrier.api_later(6, "POST", f"/v1/webhooks/{hook.id}/deliveries/{did}/retry")
+    path = lambda: f"/v1/webhooks/{hook.id}/deliveries/{carrier.delivery_id(message.event_id, hook)}/retry"  # noqa: E731
+    answer = carrier.api_later(6, "POST", path)
     carrier.drain()
-    # Then the retry was refused (409), nothing was sent alongside, and the first attempt's ladder delivered it
+    # Then the retry was refused (the delivery's row is written with its first attempt's outcome: until then there
+    # is no delivery to retry, a 404), nothing was sent alongside, and the first attempt's ladder delivered it
     status_code, body = answer()
-    assert status_code == 409, body
+    assert status_code == 404, body
     assert carrier.receiver.duplicates().concurrent == []
     delivery = carrier.delivery(message.event_id, hook)
     assert delivery is not None and delivery["status"] == "delivered", delivery
@@ -31,15 +32,16 @@ def test_7b_a_manual_retry_that_read_retrying_never_reopens_an_exhausted_deliver
     # tenant's retry then takes 20 s and fails
     hook = carrier.create_webhook("a")
     message = carrier.publish()
-    did = carrier.delivery_id(message.event_id, hook)
     attempts = 6  # the first attempt and the ladder's five
     carrier.receiver.script = in_turn(*[status(500)] * attempts, status(500, seconds=20))
     answers: list[Any] = []
 
     def retry_now() -> None:  # the tenant's retry starts while the exhaust write is on its way
+        did = carrier.delivery_id(message.event_id, hook)
         answers.append(carrier.api_later(1, "POST", f"/v1/webhooks/{hook.id}/deliveries/{did}/retry"))
 
-    carrier.injector.delay("dynamodb", "UpdateItem", 5, when=about(f"DLV#{did}", '"exhausted"'), then=retry_now)
+    exhausting = about(f"WH#{hook.id}#", '"exhausted"')
+    carrier.injector.delay("dynamodb", "UpdateItem", 5, when=exhausting, then=retry_now)
     # When the ladder ends while the retry is sending
     carrier.drain()
     # Then the retry (which read `retrying`) did not write `retrying` over `exhausted`
@@ -57,13 +59,13 @@ def test_7c_a_ladder_step_delayed_before_its_lock_never_resends_a_delivery_a_ten
     hook = carrier.create_webhook("a")
     carrier.receiver.script = in_turn(status(500), OK)
     message = carrier.publish()
-    did = carrier.delivery_id(message.event_id, hook)
     answers: list[Any] = []
 
     def retry_now() -> None:
+        did = carrier.delivery_id(message.event_id, hook)
         answers.append(carrier.api_later(1, "POST", f"/v1/webhooks/{hook.id}/deliveries/{did}/retry"))
 
-    ladder_lock = about(f"DLV#{did}", "lock_owner")
+    ladder_lock = about(f"WH#{hook.id}#", "lock_owner")
     carrier.injector.delay(
         "dynamodb",
         "UpdateItem",

@@ -17,10 +17,11 @@ import aiohttp
 import pytest
 
 from carrier import ingest
+from carrier.claims import delivery_id_of
 from carrier.dispatch import Dispatcher
 from carrier.fanout import chunk_size
 from carrier.formats import Event
-from carrier.records import DeliveryStatus
+from carrier.records import DeliveryStatus, event_from_record
 from carrier.settings import Settings
 from carrier.targets import DispatchReport
 from carrier.transport import Transport
@@ -142,6 +143,8 @@ async def test_one_event_to_10000_webhooks_completes_in_chunks_with_every_delive
     assert len(seen) == WEBHOOKS and set(seen.values()) == {1}
     rows = {row["webhook_id"]: row for row in store.deliveries.values()}
     assert len(rows) == WEBHOOKS
+    stored = event_from_record(store.events[(TENANT, "evt_big")])  # type: ignore[arg-type]
+    assert all(row["delivery_id"] == delivery_id_of(stored, webhook_id) for webhook_id, row in rows.items())
     statuses = Counter(row["status"] for row in rows.values())
     assert statuses == {DeliveryStatus.delivered: WEBHOOKS - HUNG, DeliveryStatus.retrying: HUNG}
     assert sorted(h.webhook_id or "" for h in scheduler.handoffs) == sorted(f"wh_{n:026d}" for n in range(HUNG))

@@ -1,5 +1,6 @@
 """Fan-out across invocations: an event matching more webhooks than one invocation can surely send is split into
-chunks, each its own message on the dispatch queue, each claimed and sent by its own invocation.
+chunks, each its own message on the fan-out queue (read one message per invocation: `BatchSize: 1`), each claimed
+and sent by its own invocation.
 
 A chunk holds the matching webhooks whose id hashes to it (`chunk_of`), so a webhook added or removed meanwhile
 never moves another between chunks. The number of chunks is fixed once per event, on the event's item
@@ -74,7 +75,7 @@ def chunk_message(event: Event, chunk: Chunk) -> str:
 
 def chunk_in(message: dict[str, Any]) -> tuple[Event, Chunk] | None:
     """The event and chunk a chunk's message carries (None for a bus event); a malformed one is refused
-    (ValueError). Only Carrier's dispatcher can send to the dispatch queue besides the bus."""
+    (ValueError). Only Carrier's dispatcher sends to the fan-out queue."""
     raw = message.get(CHUNK_FIELD)
     if raw is None:
         return None
@@ -86,16 +87,11 @@ def chunk_in(message: dict[str, Any]) -> tuple[Event, Chunk] | None:
         raise ValueError(f"{CHUNK_FIELD}: index must be between 1 and count - 1")
     fields = ("id", "type", "tenant_id", "timestamp", "received_at")
     if not isinstance(event, dict) or not all(isinstance(event.get(k), str) for k in fields):
-        raise ValueError("a chunk's event must hold id, type, tenant_id and timestamp")
+        raise ValueError("a chunk's event must hold id, type, tenant_id, timestamp and received_at")
     if not isinstance(event.get("data"), dict):
         raise ValueError("a chunk's event data must be an object")
-    return Event(
-        id=event["id"],
-        type=event["type"],
-        tenant_id=event["tenant_id"],
-        timestamp=event["timestamp"],
-        data=event["data"],
-    ), chunk
+    named = {name: event[name] for name in fields}
+    return Event(**named, data=event["data"]), chunk
 
 
 def chunks_for(matched: int, size: int) -> int:
@@ -103,13 +99,13 @@ def chunks_for(matched: int, size: int) -> int:
 
 
 class ChunkQueue(Protocol):
-    """Where a split event's other chunks go: the dispatch queue."""
+    """Where a split event's other chunks go: the fan-out queue."""
 
     def send(self, messages: Sequence[str]) -> None: ...
 
 
 class SqsChunks:
-    """The dispatch queue (SendMessageBatch, 10 a call; a refused entry fails the split, which is sent again)."""
+    """The fan-out queue (SendMessageBatch, 10 a call; a refused entry fails the split, which is sent again)."""
 
     def __init__(self, queue_url: str, client: Any | None = None) -> None:
         self.queue_url = queue_url

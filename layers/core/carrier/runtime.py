@@ -164,7 +164,7 @@ def dispatcher() -> Dispatcher:
     from carrier.fanout import SqsChunks
 
     settings = get_settings()
-    chunks = SqsChunks(settings.dispatch_queue_url) if settings.dispatch_queue_url else None
+    chunks = SqsChunks(settings.fanout_queue_url) if settings.fanout_queue_url else None
     return Dispatcher(settings, store(), vault(), transport(), scheduler(), events=events(), chunks=chunks)
 
 

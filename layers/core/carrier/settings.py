@@ -51,7 +51,7 @@ class Settings(BaseModel):
     # (`carrier.fanout`); this caps a chunk (0: the size derived from MaxConcurrency, the Timeout and
     # HttpTimeoutSeconds, that an invocation finishes even when every receiver hangs).
     fanout_chunk_size: int = Field(default=0, ge=0)
-    dispatch_queue_url: str | None = None  # where the chunks of a split fan-out go (the queue the bus feeds)
+    fanout_queue_url: str | None = None  # where the chunks of a split fan-out go (one per invocation)
 
     @field_validator("retry_ladder", mode="before")
     @classmethod
@@ -82,7 +82,7 @@ _ENV = {
     "last_call_every_seconds": "LAST_CALL_EVERY_SECONDS",
     "webhook_cache_seconds": "WEBHOOK_CACHE_SECONDS",
     "fanout_chunk_size": "FANOUT_CHUNK_SIZE",
-    "dispatch_queue_url": "DISPATCH_QUEUE_URL",
+    "fanout_queue_url": "FANOUT_QUEUE_URL",
 }
 
 
