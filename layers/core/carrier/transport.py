@@ -82,10 +82,10 @@ class Transport:
 
     def _ensure_session(self) -> tuple[aiohttp.ClientSession, asyncio.Semaphore]:
         loop = asyncio.get_running_loop()
-        for ended in [other for other in self._sessions if other.is_closed()]:
-            self._sessions.pop(ended)  # an ended loop's session went with it
         found = self._sessions.get(loop)
-        if found is None or found[0].closed:
+        if found is None or found[0].closed:  # a new loop (or a closed session): ended loops are forgotten first
+            for ended in [other for other in self._sessions if other.is_closed()]:
+                self._sessions.pop(ended)  # an ended loop's session went with it
             connector = aiohttp.TCPConnector(
                 limit=self.concurrency,
                 resolver=GuardedResolver(self.allow_private, self._inner_resolver),
