@@ -23,6 +23,7 @@ Invoke = Callable[[Any], Any]
 
 _cache: dict[tuple[Path, str], Handler] = {}
 _siblings: dict[str, list[str]] = {}  # handler module name -> the modules it imported from its own directory
+_code_dirs: dict[str, Path] = {}  # handler module name -> its code directory
 _lock = threading.Lock()
 
 
@@ -67,6 +68,7 @@ def _import_file(path: Path) -> ModuleType:
     finally:
         sys.path.remove(code_dir)
     _siblings[name] = _siblings_since(already, path.parent)
+    _code_dirs[name] = path.parent.resolve()
     return module
 
 
@@ -112,11 +114,15 @@ def load_handler(path: Path, attribute: str = "handler") -> Handler:
 
 
 def clear_cache() -> None:
-    """Forget loaded handlers (their modules and sibling modules too), so the next call re-imports the files."""
+    """Forget loaded handlers (their modules and sibling modules too, including those a handler imports later, at
+    its first request: the api's routes), so the next call re-imports the files."""
     with _lock:
         for name, siblings in _siblings.items():  # every handler module imported, and its siblings
             _forget([name, *siblings])
+        for code_dir in set(_code_dirs.values()):
+            _forget(_siblings_since(set(), code_dir))
         _siblings.clear()
+        _code_dirs.clear()
         _cache.clear()
 
 

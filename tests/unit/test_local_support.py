@@ -63,9 +63,13 @@ def test_functions_and_event_sources_of_the_real_template() -> None:
         assert source.module_file.is_file(), source
         assert source.module_file.name == "app.py"
     assert sources["DispatcherFunction"].timeout == template["Resources"]["DispatcherFunction"]["Properties"]["Timeout"]
-    [(function, queue, props)] = sqs_event_sources(template)
-    assert (function, queue) == ("DispatcherFunction", "EventsQueue")
-    assert "ReportBatchItemFailures" in props["FunctionResponseTypes"]
+    found = sqs_event_sources(template)
+    assert [(function, queue) for function, queue, _ in found] == [
+        ("DispatcherFunction", "EventsQueue"),
+        ("DispatcherFunction", "FanoutQueue"),  # the chunks of split fan-outs, one per invocation
+    ]
+    assert all("ReportBatchItemFailures" in props["FunctionResponseTypes"] for _, _, props in found)
+    assert found[1][2]["BatchSize"] == 1
 
 
 # -- template preparation -------------------------------------------------------------------------------
@@ -182,6 +186,27 @@ def test_handlers_load_by_path_under_unique_names(tmp_path: Path) -> None:
         assert a["request"] != b["request"]
         with pytest.raises(handlers.HandlerLoadError):
             handlers.load_handler(tmp_path / "one" / "app.py", "missing")
+    finally:
+        handlers.clear_cache()
+
+
+def test_a_reload_forgets_the_modules_a_handler_imported_at_its_first_request(tmp_path: Path) -> None:
+    # Given a handler whose package it imports only when first called (as the api loads its routes)
+    package = tmp_path / "fn" / "lazypkg"
+    package.mkdir(parents=True)
+    (package / "__init__.py").write_text("")
+    (package / "routes.py").write_text("ANSWER = 1\n")
+    (tmp_path / "fn" / "app.py").write_text(
+        "import lazypkg\n\ndef handler(event, context):\n    import lazypkg.routes\n    return lazypkg.routes.ANSWER\n"
+    )
+    try:
+        function = handlers.LocalFunction("Fn", "carrier-fn", tmp_path / "fn" / "app.py", timeout=5)
+        assert function.invoke({}) == 1
+        # When its code changes and the stack reloads
+        (package / "routes.py").write_text("ANSWER = 2\n")
+        handlers.clear_cache()
+        # Then the next call imports the new code, the lazily imported module too
+        assert handlers.LocalFunction("Fn", "carrier-fn", tmp_path / "fn" / "app.py", timeout=5).invoke({}) == 2
     finally:
         handlers.clear_cache()
 
