@@ -39,6 +39,7 @@ from moto import mock_aws  # noqa: E402
 
 from bench import cost  # noqa: E402
 from carrier_local.template import load_template  # noqa: E402
+from tests.support import deployed_properties  # noqa: E402
 
 REGION = "us-east-1"
 STAGE = "bench"
@@ -106,7 +107,7 @@ def environment(function: str) -> dict[str, str]:
 
 
 def table_shape() -> cost.TableShape:
-    return cost.table_shape(template()["Resources"]["Table"]["Properties"])
+    return cost.table_shape(deployed_properties("Table"))
 
 
 # ---- counting every request -----------------------------------------------------------------------------------
@@ -387,7 +388,7 @@ class Context:
 
 def _resources() -> None:
     """The table (as the template defines it), the bus, the data-key secret and the state machine, in moto."""
-    props = dict(template()["Resources"]["Table"]["Properties"])
+    props = deployed_properties("Table")  # as deployed with the Parameters' defaults (no lsi1 on a new stack)
     props["TableName"] = f"carrier-{STAGE}"
     for unsupported in ("PointInTimeRecoverySpecification", "SSESpecification", "TimeToLiveSpecification"):
         props.pop(unsupported, None)

@@ -6,7 +6,7 @@ from typing import Any
 import boto3
 import pytest
 
-from tests.support import template
+from tests.support import deployed_properties
 
 pytest_plugins = ["tests.stack"]  # the shared local-stack fixtures: stack, tenant
 
@@ -29,9 +29,10 @@ TEST_ENV = {
 }
 
 
-def table_properties(name: str) -> dict[str, Any]:
-    """The Table resource of template.yaml, with its name resolved (never a copy of its key schema)."""
-    props = dict(template()["Resources"]["Table"]["Properties"])
+def table_properties(name: str, **parameters: str) -> dict[str, Any]:
+    """The Table resource of template.yaml as deployed with its Parameters' defaults (or `parameters`), with its
+    name resolved (never a copy of its key schema)."""
+    props = dict(deployed_properties("Table", **parameters))
     props["TableName"] = name
     for unsupported in ("PointInTimeRecoverySpecification", "SSESpecification", "TimeToLiveSpecification"):
         props.pop(unsupported, None)

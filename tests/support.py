@@ -24,6 +24,44 @@ def template() -> dict[str, Any]:
     return load_template(ROOT / "template.yaml")
 
 
+def deployed_properties(logical_id: str, **parameters: str) -> dict[str, Any]:
+    """A resource's Properties as CloudFormation deploys template.yaml with its Parameters' defaults (or
+    `parameters`): its `Fn::If`s decided and `AWS::NoValue` left out."""
+    tpl = template()
+    values = {k: str(v.get("Default", "")) for k, v in tpl["Parameters"].items()} | parameters
+    found = _deployed(tpl["Resources"][logical_id]["Properties"], tpl.get("Conditions", {}), values)
+    return dict(found)
+
+
+NO_VALUE = object()
+
+
+def _deployed(value: Any, conditions: dict[str, Any], parameters: dict[str, str]) -> Any:
+    """`value` with its `Fn::If`s decided (conditions of `Fn::Equals`/`Fn::Not` on Parameters) and `AWS::NoValue`
+    left out, as CloudFormation deploys it."""
+    if isinstance(value, dict) and set(value) == {"Fn::If"}:
+        condition, yes, no = value["Fn::If"]
+        return _deployed(yes if _holds(conditions[condition], conditions, parameters) else no, conditions, parameters)
+    if value == {"Ref": "AWS::NoValue"}:
+        return NO_VALUE
+    if isinstance(value, dict):
+        found = {k: _deployed(v, conditions, parameters) for k, v in value.items()}
+        return {k: v for k, v in found.items() if v is not NO_VALUE}
+    if isinstance(value, list):
+        items = [_deployed(v, conditions, parameters) for v in value]
+        return [v for v in items if v is not NO_VALUE]
+    return value
+
+
+def _holds(condition: Any, conditions: dict[str, Any], parameters: dict[str, str]) -> bool:
+    if "Fn::Not" in condition:
+        return not _holds(condition["Fn::Not"][0], conditions, parameters)
+    if "Condition" in condition:
+        return _holds(conditions[condition["Condition"]], conditions, parameters)
+    left, right = (parameters[v["Ref"]] if isinstance(v, dict) else str(v) for v in condition["Fn::Equals"])
+    return bool(left == right)
+
+
 def load_handler(function: str) -> ModuleType:
     """The module of functions/<function>/app.py, imported once by the local stack's loader (with its
     directory on sys.path while it imports, as Lambda's code directory is)."""

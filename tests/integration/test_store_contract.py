@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+import boto3
 import pytest
 
 from carrier import ids
@@ -15,6 +16,7 @@ from carrier.ports import EngineStore, ReplayStore
 from carrier.records import EventClaim
 from carrier.store import ATTEMPTS_KEPT, Store, keys
 from carrier.store import events as event_index
+from tests.conftest import table_properties
 from tests.fakes import MemoryStore
 
 T = "t1"
@@ -324,3 +326,20 @@ def test_delivery_statuses_are_read_by_the_batch_for_one_webhook(store: ReplaySt
     assert found == {"del_a": "pending", "del_b": "delivered"}
     assert store.delivery_statuses("other-tenant", "wh_1", ["del_a"]) == {}
     assert store.delivery_statuses(T, "wh_2", ["del_a"]) == {}
+
+
+def test_a_stack_made_before_keeps_its_unused_delivery_index_and_works_the_same(aws: dict[str, str]) -> None:
+    # Given the table as a stack made before 0.19 has it (KeepDeliveryIndex=true: the lsi1 index, which an update
+    # cannot remove), and a new stack's (none)
+    assert "LocalSecondaryIndexes" not in table_properties("new")
+    boto3.client("dynamodb").create_table(**table_properties("carrier-old", KeepDeliveryIndex="true"))
+    old = Store("carrier-old")
+    # When deliveries are written and listed there, Then nothing writes the index and the log reads the same
+    for n in range(5):
+        assert claim(
+            old, ids.delivery_id(T, f"evt_{n}", "wh_1", published(n)), created_at=published(n), event_id=f"evt_{n}"
+        )
+    page, _ = old.list_deliveries(T, "wh_1", 10, None)
+    assert [d["event_id"] for d in page] == ["evt_4", "evt_3", "evt_2", "evt_1", "evt_0"]
+    index = boto3.client("dynamodb").scan(TableName="carrier-old", IndexName="lsi1")
+    assert index["Items"] == []
