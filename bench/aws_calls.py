@@ -66,10 +66,11 @@ def _literal(value: Any, parameters: dict[str, Any]) -> str | None:
 
 
 def function_properties(name: str, tpl: dict[str, Any] | None = None) -> dict[str, Any]:
-    """A function's Properties with the template's Globals under them (MemorySize, Timeout, Environment)."""
+    """A function's Properties as deployed (its `Fn::If`s decided at the Parameters' defaults) with the template's
+    Globals under them (MemorySize, Timeout, Environment)."""
     tpl = tpl or template()
     merged: dict[str, Any] = dict(tpl["Globals"]["Function"])
-    own = tpl["Resources"][name]["Properties"]
+    own = deployed_properties(name)
     merged.update({k: v for k, v in own.items() if k != "Environment"})
     variables = dict(tpl["Globals"]["Function"].get("Environment", {}).get("Variables", {}))
     variables.update(own.get("Environment", {}).get("Variables", {}))
