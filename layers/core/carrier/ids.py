@@ -6,6 +6,7 @@ import hashlib
 import re
 import secrets
 import time
+from functools import lru_cache
 
 from carrier import profile
 from carrier.clock import parse_iso
@@ -42,12 +43,18 @@ def delivery_id(tenant_id: str, event_id: str, target: str, published: str) -> s
     which is the log's newest-first order (`store.keys`). `published` is when a dispatcher first stored the event
     (`EventRecord.received_at`, milliseconds; its timestamp for events stored before that field)."""
     digest = hashlib.sha256(f"{tenant_id}\x00{event_id}\x00{target}".encode()).digest()
-    return f"del_{_b32(published_millis(published), 10)}{_b32(int.from_bytes(digest[:10], 'big'), 16)}"
+    return f"del_{_time_part(published)}{_b32(int.from_bytes(digest[:10], 'big'), 16)}"
+
+
+@lru_cache(maxsize=256)
+def _time_part(published: str) -> str:
+    """The 10 characters of an event's time (once per event, not per target)."""
+    return _b32(published_millis(published), 10)
 
 
 def delivery_floor(since: str) -> str:
     """The smallest delivery id of an event published at `since` or later (a log's `since` bound)."""
-    return f"del_{_b32(published_millis(since), 10)}"
+    return f"del_{_time_part(since)}"
 
 
 def published_millis(timestamp: str) -> int:

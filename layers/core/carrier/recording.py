@@ -56,13 +56,14 @@ def first_record(base: DeliveryRecord, attempt: AttemptRecord, changes: dict[str
     if record["status"] in TERMINAL:
         record.pop("open_due", None)
     kept = record["attempts"][0]
+    over = item_bytes(record) - FIRST_RECORD_BYTES  # sized once; again only after a trim
     for name in ("response_body", "error"):
-        over = item_bytes(record) - FIRST_RECORD_BYTES
         text = kept.get(name)
         if over <= 0 or not text:
             continue
         room = max(0, len(text.encode()) - over - len(TRIMMED.encode()))
         kept[name] = text.encode()[:room].decode(errors="ignore") + TRIMMED
+        over = item_bytes(record) - FIRST_RECORD_BYTES
     return record  # type: ignore[return-value]
 
 

@@ -19,6 +19,12 @@ READ_UNIT_BYTES = 4096
 
 
 def value_bytes(value: Any) -> int:
+    kind = type(value)
+    if kind is str:  # the common leaves first, without isinstance or Decimal
+        return len(value) if value.isascii() else len(value.encode("utf-8"))
+    if kind is int:
+        digits = str(abs(value)).rstrip("0")  # significant digits, as Decimal.normalize() keeps them
+        return (max(len(digits), 1) + 1) // 2 + 1
     if value is None or isinstance(value, bool):
         return 1
     if isinstance(value, str):
