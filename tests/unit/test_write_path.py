@@ -5,8 +5,12 @@ outcome or once per `last_call_every_seconds`; the tenant's webhook list is read
 from __future__ import annotations
 
 import asyncio
+import base64
 from dataclasses import dataclass
 from typing import Any
+
+from hypothesis import given
+from hypothesis import strategies as st
 
 from carrier import ids
 from carrier.dispatch import Dispatcher
@@ -150,3 +154,10 @@ def test_a_delivery_id_sorts_by_when_its_event_was_first_stored() -> None:
     engine.clock.advance(engine.settings.claim_stale_seconds + 1)
     report = engine.publish(copy)
     assert report.duplicates == 1 and len(engine.transport.requests) == 1
+
+
+@given(st.binary(min_size=10, max_size=10))
+def test_a_delivery_ids_hash_part_is_crockford_base32_of_its_80_bits(raw: bytes) -> None:
+    # ids.delivery_id encodes with the C base32 and a translation: the same text as the id's own alphabet
+    fast = base64.b32encode(raw).decode().translate(ids._CROCKFORD)
+    assert fast == ids._b32(int.from_bytes(raw, "big"), 16)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import re
 import secrets
@@ -12,6 +13,7 @@ from carrier import profile
 from carrier.clock import parse_iso
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"  # Crockford base32, lower case
+_CROCKFORD = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567", _ALPHABET)  # RFC 4648 base32 -> Crockford's
 
 
 def _b32(number: int, length: int) -> str:
@@ -43,7 +45,7 @@ def delivery_id(tenant_id: str, event_id: str, target: str, published: str) -> s
     which is the log's newest-first order (`store.keys`). `published` is when a dispatcher first stored the event
     (`EventRecord.received_at`, milliseconds; its timestamp for events stored before that field)."""
     digest = hashlib.sha256(f"{tenant_id}\x00{event_id}\x00{target}".encode()).digest()
-    return f"del_{_time_part(published)}{_b32(int.from_bytes(digest[:10], 'big'), 16)}"
+    return f"del_{_time_part(published)}{base64.b32encode(digest[:10]).decode().translate(_CROCKFORD)}"
 
 
 @lru_cache(maxsize=256)
