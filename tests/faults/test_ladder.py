@@ -138,11 +138,12 @@ def test_6a_an_event_expired_before_its_retry_ends_the_delivery_failed(carrier: 
     carrier.receiver.script = FIRST_FAILS
     message = carrier.publish()
     carrier.run_until(lambda: first_receive_done(carrier))
+    did = carrier.delivery_id(message.event_id, hook)  # named by the stored event, about to expire
     carrier.store.table.delete_item(Key=keys.event("t1", message.event_id))
     # When the ladder's step comes
     carrier.drain()
     # Then the delivery ended failed, with the reason, by Carrier
-    delivery = carrier.delivery(message.event_id, hook)
+    delivery = carrier.store.get_delivery("t1", hook.id, did)
     assert delivery is not None and delivery["status"] == "failed", delivery
     assert "expired" in delivery.get("failure", "")
     assert carrier.ladder.running() == []
