@@ -343,3 +343,17 @@ def test_a_stack_made_before_keeps_its_unused_delivery_index_and_works_the_same(
     assert [d["event_id"] for d in page] == ["evt_4", "evt_3", "evt_2", "evt_1", "evt_0"]
     index = boto3.client("dynamodb").scan(TableName="carrier-old", IndexName="lsi1")
     assert index["Items"] == []
+
+
+def test_a_delivery_recorded_before_ids_began_with_their_time_is_still_read_and_written_by_id(
+    store: EngineStore,
+) -> None:
+    # Given a delivery whose id is of the old form (26 hex digits), in its log's old unsharded partition
+    webhook(store)
+    legacy = "del_2d711642b726b04401627ca9fb"
+    assert keys.delivery(T, "wh_1", legacy)["pk"] == "WH#wh_1"
+    assert claim(store, legacy, status="retrying")
+    # Then its ladder, a tenant's retry or a link to it still find it and record into it
+    assert store.record_attempt(T, "wh_1", legacy, attempt(2), {"status": "delivered"}, None, ("retrying",))
+    assert store.get_delivery(T, "wh_1", legacy)["status"] == "delivered"
+    assert store.statuses_of(T, [("wh_1", legacy)]) == {legacy: "delivered"}

@@ -32,6 +32,7 @@ import base64
 import binascii
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
@@ -112,8 +113,19 @@ def delivery_pks(tenant_id: str, webhook_id: str | None) -> list[str]:
 
 
 def delivery(tenant_id: str, webhook_id: str | None, delivery_id: str) -> Key:
-    pk = f"{delivery_log(tenant_id, webhook_id)}#{delivery_shard(delivery_id)}"
+    log = delivery_log(tenant_id, webhook_id)
+    pk = log if is_legacy_delivery(delivery_id) else f"{log}#{delivery_shard(delivery_id)}"
     return {"pk": pk, "sk": f"{DELIVERY_PREFIX}{delivery_id}"}
+
+
+LEGACY_DELIVERY = re.compile(r"del_[0-9a-f]{26}")
+
+
+def is_legacy_delivery(delivery_id: str) -> bool:
+    """An id made before delivery ids began with their event's time (`del_` + 26 hex digits): its row lives in its
+    log's one unsharded partition, readable and writable by id until it expires, but no longer listed. (A new id's
+    time part holds letters past `f` for any time after 1970-01-02.)"""
+    return LEGACY_DELIVERY.fullmatch(delivery_id) is not None
 
 
 def delivery_cursor(tenant_id: str, webhook_id: str | None, delivery_id: str) -> str:
