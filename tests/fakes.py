@@ -165,6 +165,16 @@ class MemoryStore:
             self.webhook_writes += 1
             return before
 
+    def get_secret_box(self, tenant_id: str, webhook_id: str) -> dict[str, Any] | None:
+        record = self.webhooks.get((tenant_id, webhook_id)) or {}
+        return dict(record["secret_box"]) if "secret_box" in record else None
+
+    def set_secret_box(self, tenant_id: str, webhook_id: str, box: dict[str, Any]) -> None:
+        self.update_webhook(tenant_id, webhook_id, {"secret_box": dict(box)})
+
+    def remove_secret_box(self, tenant_id: str, webhook_id: str) -> None:
+        self.update_webhook(tenant_id, webhook_id, {}, ("secret_box",))
+
     def delete_webhook(self, tenant_id: str, webhook_id: str) -> WebhookRecord:
         record = self.webhooks.pop((tenant_id, webhook_id), None)
         if record is None:
@@ -439,15 +449,16 @@ class MemoryVault:
     def name_for(self, tenant_id: str, webhook_id: str) -> str:
         return f"memory/{tenant_id}/{webhook_id}"
 
-    def create(self, name: str, document: SecretDocument, tags: dict[str, str]) -> None:
+    def create(self, name: str, document: SecretDocument, tags: dict[str, str]) -> dict[str, Any]:
         if name in self.documents:
             raise ValueError(f"secret {name} exists")
         self.documents[name] = document
+        return {}
 
     def put(self, name: str, document: SecretDocument) -> None:
         self.documents[name] = document
 
-    def get(self, name: str, *, fresh: bool = False) -> SecretDocument:
+    def get(self, name: str, *, fresh: bool = False, box: Mapping[str, Any] | None = None) -> SecretDocument:
         self.gets += 1
         try:
             return self.documents[name]

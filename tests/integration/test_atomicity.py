@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import boto3
 import pytest
 
@@ -21,7 +23,7 @@ class FailingStore(Store):
 
 
 class FailingVault(Vault):
-    def create(self, name: str, document: SecretDocument, tags: dict[str, str]) -> None:
+    def create(self, name: str, document: SecretDocument, tags: dict[str, str]) -> dict[str, Any]:
         raise RuntimeError("Secrets Manager is down")
 
 

@@ -149,14 +149,37 @@ def test_a_warm_delivery_makes_no_secrets_manager_call(envelope: RecordingSchedu
         verify("standard-webhooks", hook["secret"], request.body, request.headers)
 
 
+def test_a_cold_container_opens_each_webhooks_box_from_the_webhook_list_without_a_read_of_its_own(
+    envelope: RecordingScheduler,
+) -> None:
+    # Given 20 webhooks created under `envelope` (each box on its webhook's item, none in a setting of its own)
+    with Receiver() as receiver:
+        hooks = [create(receiver.url + f"/{n}") for n in range(20)]
+        assert all(item.get("secret_box") for item in table_items() if str(item["sk"]).startswith("WH#"))
+        assert not [item for item in table_items() if str(item["sk"]).startswith("SETTING#secret:")]
+        # When a cold container dispatches an event to all of them
+        runtime.reset()
+        runtime.use_scheduler(envelope)
+        operations: Counter[str] = Counter()
+        count = lambda model, **_: operations.update([model.name])  # noqa: E731
+        aws.resource("dynamodb").meta.client.meta.events.register("before-call", count)
+        dispatch(bus_event("model.trained", {"n": 1}))
+    # Then the boxes came with the tenant's webhook list: one Query, no GetItem, and every request signed right
+    assert operations["Query"] == 1 and operations["GetItem"] == 0, operations
+    assert len(receiver.requests) == 20
+    for request in receiver.requests:
+        verify("standard-webhooks", hooks[int(request.path[1:])]["secret"], request.body, request.headers)
+
+
 def test_a_rotated_data_key_opens_old_boxes_and_seals_new_ones(envelope: RecordingScheduler) -> None:
     store = runtime.store()
     vault = EnvelopeVault("carrier/test/", store, DataKeys(DATA_KEY, 0), cache_seconds=0)
+    hooks = {name: create(f"https://example.com/{name}")["id"] for name in ("old", "new")}  # their boxes' items
     old: SecretDocument = {
         "keys": [{"secret": "whsec_old", "created_at": "2026-01-01T00:00:00Z", "expires_at": None}],
         "headers": {},
     }
-    vault.put("carrier/test/t1/wh_old", old)
+    vault.put(f"carrier/test/t1/{hooks['old']}", old)
     boto3.client("secretsmanager").put_secret_value(
         SecretId=DATA_KEY, SecretString=json.dumps({"current": "k2", "k1": "A" * 32 + "b" * 32, "k2": "C" * 64})
     )
@@ -164,16 +187,16 @@ def test_a_rotated_data_key_opens_old_boxes_and_seals_new_ones(envelope: Recordi
         "keys": [{"secret": "whsec_new", "created_at": "2026-02-01T00:00:00Z", "expires_at": None}],
         "headers": {},
     }
-    vault.put("carrier/test/t1/wh_new", new)
-    assert vault.sealed("carrier/test/t1/wh_old")["key_id"] == "k1"  # type: ignore[index]
-    assert vault.sealed("carrier/test/t1/wh_new")["key_id"] == "k2"  # type: ignore[index]
-    assert vault.get("carrier/test/t1/wh_old", fresh=True) == old
-    assert vault.get("carrier/test/t1/wh_new", fresh=True) == new
+    vault.put(f"carrier/test/t1/{hooks['new']}", new)
+    assert vault.sealed(f"carrier/test/t1/{hooks['old']}")["key_id"] == "k1"  # type: ignore[index]
+    assert vault.sealed(f"carrier/test/t1/{hooks['new']}")["key_id"] == "k2"  # type: ignore[index]
+    assert vault.get(f"carrier/test/t1/{hooks['old']}", fresh=True) == old
+    assert vault.get(f"carrier/test/t1/{hooks['new']}", fresh=True) == new
     # a container that read the data key before the rotation opens the new box too (it reads the key again once)
     stale = EnvelopeVault("carrier/test/", store, DataKeys(DATA_KEY, 3600), cache_seconds=0)
     stale.data_keys._keys, stale.data_keys._current, stale.data_keys._read_at = {}, "k1", 0.0
     stale.data_keys._now = lambda: 1.0
-    assert stale.get("carrier/test/t1/wh_new", fresh=True) == new
+    assert stale.get(f"carrier/test/t1/{hooks['new']}", fresh=True) == new
 
 
 def test_a_box_moved_to_another_webhook_does_not_open_and_fails_that_delivery_alone(
@@ -184,9 +207,10 @@ def test_a_box_moved_to_another_webhook_does_not_open_and_fails_that_delivery_al
         moved = create(receiver.url + "/moved")
         other_tenant = create(receiver.url + "/other", tenant="t2")
         store = runtime.store()
-        box = store.get_tenant_setting("t1", BOX_SETTING + good["id"])
-        store.put_tenant_setting("t1", BOX_SETTING + moved["id"], box or {})
-        store.put_tenant_setting("t2", BOX_SETTING + other_tenant["id"], box or {})
+        box = store.get_secret_box("t1", good["id"])  # kept on the webhook's own item
+        assert box is not None and store.get_tenant_setting("t1", BOX_SETTING + good["id"]) is None
+        store.set_secret_box("t1", moved["id"], box)
+        store.set_secret_box("t2", other_tenant["id"], box)
         runtime.reset()  # a cold container: nothing opened yet
         runtime.use_scheduler(envelope)
         assert dispatch(bus_event("model.trained", {"n": 1})) == {"batchItemFailures": []}

@@ -15,7 +15,7 @@ from typing import Any, TypeVar
 from carrier import aws
 from carrier.claims import DEFER_SECONDS, Claims
 from carrier.clock import Clock, SystemClock, iso
-from carrier.fanout import Chunk, ChunkQueue, chunk_message, chunk_size, chunks_for
+from carrier.fanout import Chunk, ChunkQueue, split
 from carrier.formats import BodyCache, Event
 from carrier.ladder import jittered
 from carrier.lifecycle import Actor
@@ -23,7 +23,7 @@ from carrier.observability import count, logger
 from carrier.outcomes import BLOCKED, DELIVERED, GONE, RETRY, Outcome, classify
 from carrier.ports import DispatchStore, EventPublisher, HttpTransport, RetryScheduler, SecretReader
 from carrier.recording import Recorder
-from carrier.records import AttemptRecord, DeliveryRecord, DeliveryStatus, without_nones
+from carrier.records import AttemptRecord, DeliveryRecord, DeliveryStatus, SecretDocument, without_nones
 from carrier.redaction import excerpt, mask_headers, secret_values
 from carrier.settings import Settings
 from carrier.signing import SignInput, base_headers, sign
@@ -85,27 +85,13 @@ class Dispatcher:
         splits an event past `chunk_size`). A matching disabled webhook gets a `skipped` delivery (no attempt), so
         the log shows the event and `recover` can send it."""
         found, disabled = matching(self.webhooks.of(event.tenant_id), event)
-        if chunk is None:
-            chunk = self._split(event, len(found), budget, split_before)
+        if chunk is None and self.chunks is not None:
+            seconds = budget() if budget else 900.0
+            chunk = split(self.settings, self.store, self.chunks, event, len(found), seconds, split_before)
         if chunk is not None:
             found, disabled = chunk.select(found), chunk.select(disabled)
         self.claims.skip(event, disabled, self.clock.now(), report)
         return found
-
-    def _split(self, event: Event, matched: int, budget: Budget, split_before: int) -> Chunk | None:
-        """Past one invocation's sure size, the event's other chunks go on the queue; this run keeps chunk 0. The
-        number of chunks is fixed on the event's item once, so a redelivered splitter sends the same chunks."""
-        if self.chunks is None:
-            return None
-        size = chunk_size(self.settings, budget() if budget else 900.0)
-        if chunks_for(matched, size) <= 1 and split_before <= 1:
-            return None
-        total = self.store.fix_chunks(event.tenant_id, event.id, chunks_for(matched, size))
-        if total <= 1:
-            return None
-        self.chunks.send([chunk_message(event, Chunk(index, total)) for index in range(1, total)])
-        count("FanoutChunks", total)
-        return Chunk(0, total)
 
     # ---- first attempts -----------------------------------------------------------------------------
 
@@ -315,7 +301,7 @@ class Dispatcher:
         """The signing keys, the custom headers and every header of this target's request (`read` gets the keys
         and custom headers as soon as they are known, so a later failure's text is masked too)."""
         cached = self.vault.peek(target.secret_name)
-        document = cached if cached is not None else await self._io(self.vault.get, target.secret_name)
+        document = cached if cached is not None else await self._io(self._secret, target)
         keys = read["keys"] = active_keys(document, now)
         custom = read["custom"] = dict(document.get("headers") or {})
         signature = sign(
@@ -332,6 +318,11 @@ class Dispatcher:
             ),
         )
         return keys, custom, {**custom, **base_headers(), **signature}
+
+    def _secret(self, target: Target) -> SecretDocument:
+        """The target's secret document: opened from the box its webhook's item carries (`envelope`: no read), or
+        read from the vault."""
+        return self.vault.get(target.secret_name, box=target.secret_box)
 
     @staticmethod
     def status_after(outcome: Outcome, *, retrying: bool) -> DeliveryStatus:

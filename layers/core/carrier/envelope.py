@@ -1,5 +1,7 @@
 """The `envelope` secret store: each secret document sealed with AES-GCM under a data key from ONE Secrets Manager
-secret, the ciphertext kept in DynamoDB beside the tenant's other items (`SecretStore=envelope`).
+secret, the ciphertext kept in DynamoDB with what it belongs to (`SecretStore=envelope`): a webhook's on the webhook's
+own item (`secret_box`: created in the webhook's one put, read with the tenant's webhook list, so a cold container
+opens it without a read of its own), the tenant's callback secret as a tenant setting.
 
 Invariants:
 - the associated data is the document's name (`<prefix><tenant>/<webhook id | callbacks>`), so a sealed box moved to
@@ -14,18 +16,21 @@ Nothing here logs, and no error carries a secret.
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from carrier import aws
-from carrier.ports import SecretVault, TenantSettingStore
+from carrier.errors import NotFound
+from carrier.ports import SecretBoxStore, SecretVault
 from carrier.records import SecretDocument
 
-BOX_SETTING = "secret:"  # the tenant setting `secret:<webhook id | callbacks>` holds one sealed box
+BOX_SETTING = "secret:"  # the tenant setting `secret:callbacks` holds one sealed box (a webhook's: before 0.19)
+CALLBACKS = "callbacks"  # the owner of a tenant's callback secret (every other owner is a webhook id)
 CURRENT = "current"
 
 
@@ -118,7 +123,7 @@ class EnvelopeVault:
     def __init__(
         self,
         prefix: str,
-        store: TenantSettingStore,
+        store: SecretBoxStore,
         data_keys: DataKeys,
         cache_seconds: int = 300,
         now: Callable[[], float] = time.monotonic,
@@ -143,31 +148,46 @@ class EnvelopeVault:
         tenant_id, _, owner = name[len(self.prefix) :].partition("/")
         return tenant_id, owner
 
-    def create(self, name: str, document: SecretDocument, tags: dict[str, str]) -> None:
-        self.put(name, document)
+    def create(self, name: str, document: SecretDocument, tags: dict[str, str]) -> dict[str, Any]:
+        """A webhook's box goes into the webhook's own put (returned); the callbacks' is stored now."""
+        _, owner = self._split(name)
+        if owner == CALLBACKS:
+            self.put(name, document)
+            return {}
+        return {"secret_box": self._seal(document, name)}
+
+    def _seal(self, document: SecretDocument, name: str) -> dict[str, str]:
+        key_id, key = self.data_keys.current()
+        return seal(document, key_id, key, name)
 
     def put(self, name: str, document: SecretDocument) -> None:
         tenant_id, owner = self._split(name)
-        key_id, key = self.data_keys.current()
-        box = seal(document, key_id, key, name)
-        self.store.put_tenant_setting(tenant_id, BOX_SETTING + owner, {"box": box})
+        box = self._seal(document, name)
+        if owner == CALLBACKS:
+            self.store.put_tenant_setting(tenant_id, BOX_SETTING + owner, {"box": box})
+        else:
+            self.store.set_secret_box(tenant_id, owner, box)
         self._cache.pop(name, None)
 
     def sealed(self, name: str) -> dict[str, Any] | None:
-        """The stored box (key id, nonce, ciphertext), or None."""
+        """The stored box (key id, nonce, ciphertext), or None: a webhook's on its item, else where it was kept
+        before 0.19 (a tenant setting)."""
         tenant_id, owner = self._split(name)
+        if owner != CALLBACKS and (box := self.store.get_secret_box(tenant_id, owner)) is not None:
+            return dict(box)
         record = self.store.get_tenant_setting(tenant_id, BOX_SETTING + owner)
         return dict(record["box"]) if record and "box" in record else None
 
-    def get(self, name: str, *, fresh: bool = False) -> SecretDocument:
+    def get(self, name: str, *, fresh: bool = False, box: Mapping[str, Any] | None = None) -> SecretDocument:
+        """The document: cached, else opened from `box` (read with its webhook) or from the stored box."""
         if not fresh and (document := self.peek(name)) is not None:
             return document
-        box = self.sealed(name)
-        if box is None and self.legacy is not None:
+        found = dict(box) if box is not None and not fresh else self.sealed(name)
+        if found is None and self.legacy is not None:
             return self.legacy.get(name, fresh=fresh)
-        if box is None:
+        if found is None:
             raise SecretUnreadable(f"no sealed secret is stored for {name}")
-        document = open_box(box, self.data_keys.key(str(box.get("key_id", ""))), name)
+        document = open_box(found, self.data_keys.key(str(found.get("key_id", ""))), name)
         self._cache[name] = (self._now(), document)
         return document
 
@@ -190,6 +210,9 @@ class EnvelopeVault:
     def delete(self, name: str) -> None:
         tenant_id, owner = self._split(name)
         self._cache.pop(name, None)
+        if owner != CALLBACKS:
+            with contextlib.suppress(NotFound):  # the webhook is gone, and its box with it
+                self.store.remove_secret_box(tenant_id, owner)
         self.store.delete_tenant_setting(tenant_id, BOX_SETTING + owner)
         if self.legacy is not None:
             self.legacy.delete(name)

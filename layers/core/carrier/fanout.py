@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from typing import Any, Protocol, TypeVar
 
 from carrier.formats import Event
+from carrier.observability import count
 from carrier.settings import Settings
 
 CHUNK_FIELD = "carrier-chunk"  # beside the bus envelope's fields in a chunk's message
@@ -121,3 +122,30 @@ class SqsChunks:
             answer = self._client.send_message_batch(QueueUrl=self.queue_url, Entries=entries)
             if answer.get("Failed"):
                 raise RuntimeError(f"the dispatch queue refused {len(answer['Failed'])} chunk messages")
+
+
+class ChunkStore(Protocol):
+    def fix_chunks(self, tenant_id: str, event_id: str, count: int) -> int: ...
+
+
+def split(
+    settings: Settings,
+    store: ChunkStore,
+    queue: ChunkQueue,
+    event: Event,
+    matched: int,
+    seconds_left: float,
+    split_before: int,
+) -> Chunk | None:
+    """Past one invocation's sure size, the event's other chunks go on the queue and this run keeps chunk 0 (None:
+    no split). The number of chunks is fixed on the event's item once (`split_before` when it was), so a redelivered
+    splitter sends the same chunks."""
+    wanted = chunks_for(matched, chunk_size(settings, seconds_left))
+    if wanted <= 1 and split_before <= 1:
+        return None
+    total = store.fix_chunks(event.tenant_id, event.id, wanted)
+    if total <= 1:
+        return None
+    queue.send([chunk_message(event, Chunk(index, total)) for index in range(1, total)])
+    count("FanoutChunks", total)
+    return Chunk(0, total)

@@ -14,6 +14,7 @@ time: the types they name are read by the type checker only.
 | `SecretVault` | `RetryService` (callback targets), `CallbackService` | `vault.Vault`, `envelope.EnvelopeVault` |
 | `DispatchStore` | `Dispatcher` | `store.Store` |
 | `TenantSettingStore` | `CallbackService` | `store.Store` |
+| `SecretBoxStore` | `envelope.EnvelopeVault` | `store.Store` |
 | `EngineStore` | `RetryService`, `DeliveryService` | `store.Store` |
 | `ReplayStore` | `ReplayService` | `store.Store` |
 | `EventPublisher` | `recording.Recorder`, `RetryService.exhaust`, `WebhookService` | `operational.BusPublisher` |
@@ -21,7 +22,7 @@ time: the types they name are read by the type checker only.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -62,7 +63,9 @@ class HttpTransport(Protocol):
 class SecretReader(Protocol):
     """A webhook's secret document (`records.SecretDocument`)."""
 
-    def get(self, name: str, *, fresh: bool = False) -> SecretDocument: ...
+    def get(self, name: str, *, fresh: bool = False, box: Mapping[str, Any] | None = None) -> SecretDocument:
+        """`box`: the sealed document the webhook's item carries (`envelope`), opened without a read."""
+        ...
 
     def peek(self, name: str) -> SecretDocument | None:
         """The cached document without any call, or None (async callers then `get` it in a thread)."""
@@ -74,7 +77,10 @@ class SecretVault(SecretReader, Protocol):
 
     def name_for(self, tenant_id: str, webhook_id: str) -> str: ...
 
-    def create(self, name: str, document: SecretDocument, tags: dict[str, str]) -> None: ...
+    def create(self, name: str, document: SecretDocument, tags: dict[str, str]) -> dict[str, Any]:
+        """Store a new document; answers the fields its webhook's item keeps with it (the sealed box under
+        `envelope`, written by the webhook's own put: creation is one write), or none."""
+        ...
 
     def put(self, name: str, document: SecretDocument) -> None: ...
 
@@ -164,6 +170,18 @@ class TenantSettingStore(Protocol):
     def put_tenant_setting(self, tenant_id: str, name: str, record: dict[str, Any]) -> None: ...
 
     def delete_tenant_setting(self, tenant_id: str, name: str) -> None: ...
+
+
+class SecretBoxStore(TenantSettingStore, Protocol):
+    """Where `envelope` keeps sealed documents: a webhook's on its own item, the tenant's callbacks' as a setting."""
+
+    def get_secret_box(self, tenant_id: str, webhook_id: str) -> dict[str, Any] | None: ...
+
+    def set_secret_box(self, tenant_id: str, webhook_id: str, box: dict[str, Any]) -> None:
+        """Raises `errors.NotFound` when the webhook does not exist."""
+        ...
+
+    def remove_secret_box(self, tenant_id: str, webhook_id: str) -> None: ...
 
 
 class EngineStore(DispatchStore, TenantSettingStore, Protocol):

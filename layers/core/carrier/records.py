@@ -83,6 +83,7 @@ class WebhookRecord(TypedDict):
     last_call: NotRequired[CallRecord]
     last_error: NotRequired[CallRecord]
     consecutive_failures: NotRequired[int]  # failed attempts since the last delivered one (operational events)
+    secret_box: NotRequired[dict[str, str]]  # its sealed secret document (`SecretStore=envelope`), never shown
 
 
 class AttemptRecord(TypedDict):

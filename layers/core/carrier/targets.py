@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -30,6 +30,7 @@ class Target:
     header: str | None
     secret_name: str
     rate_limit: int | None = None  # deliveries per second at most (over it: deferred, never dropped)
+    secret_box: Mapping[str, Any] | None = field(default=None, compare=False)  # its sealed secret (`envelope`)
 
     @classmethod
     def of_webhook(cls, record: WebhookRecord) -> Target:
@@ -43,6 +44,7 @@ class Target:
             header=signature.get("header"),
             secret_name=record["secret_name"],
             rate_limit=record.get("rate_limit"),
+            secret_box=record.get("secret_box"),
         )
 
     @property

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import json
 import secrets as random_source
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -59,20 +60,22 @@ class Vault:
             self._provider = SecretsProvider(boto3_client=self.client)
         return self._provider
 
-    def create(self, name: str, document: SecretDocument, tags: dict[str, str]) -> None:
+    def create(self, name: str, document: SecretDocument, tags: dict[str, str]) -> dict[str, Any]:
         self.client.create_secret(
             Name=name,
             SecretString=json.dumps(document),
             Tags=[{"Key": k, "Value": v} for k, v in tags.items()],
         )
         self._forget()
+        return {}  # the secret is its own: nothing for the webhook's item
 
     def put(self, name: str, document: SecretDocument) -> None:
         self.client.put_secret_value(SecretId=name, SecretString=json.dumps(document))
         self._forget()
 
-    def get(self, name: str, *, fresh: bool = False) -> SecretDocument:
-        """The secret document; warm callers reuse it for `cache_seconds` (no call per delivery)."""
+    def get(self, name: str, *, fresh: bool = False, box: Mapping[str, Any] | None = None) -> SecretDocument:
+        """The secret document; warm callers reuse it for `cache_seconds` (no call per delivery). `box` is
+        `envelope`'s: a secret of its own has none."""
         document: SecretDocument = self.provider.get(
             name, max_age=self.cache_seconds, transform="json", force_fetch=fresh
         )

@@ -86,11 +86,11 @@ class WebhookService:
             "headers": body.headers,
         }
         try:
-            self.vault.create(secret_name, document, {"tenant_id": tenant_id, "webhook_id": webhook_id})
+            kept = self.vault.create(secret_name, document, {"tenant_id": tenant_id, "webhook_id": webhook_id})
         except Exception as exc:
             raise DependencyFailed("could not store the webhook secret; nothing was created") from exc
         try:
-            self.store.put_webhook(record)
+            self.store.put_webhook(webhook_record({**record, **kept}))  # `envelope`: the sealed box in the same put
         except Exception as exc:
             self.vault.delete(secret_name)
             raise DependencyFailed("could not store the webhook; nothing was created") from exc

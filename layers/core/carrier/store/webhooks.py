@@ -11,9 +11,10 @@ from botocore.exceptions import ClientError
 from carrier.errors import Conflict, InvalidInput, NotFound
 from carrier.records import WebhookRecord, webhook_record
 from carrier.store import keys
-from carrier.store.table import Table, assignments, is_condition_failure, strip
+from carrier.store.table import Table, applied, assignments, is_condition_failure, strip
 
 FAILURES = "consecutive_failures"  # a webhook's failed attempts since its last delivered one
+SECRET_BOX = "secret_box"  # noqa: S105 (an attribute's name) its sealed secret document (`envelope`): kept with it, never answered by the API
 
 
 class WebhookItems(Table):
@@ -93,6 +94,33 @@ class WebhookItems(Table):
             return self._update_existing(tenant_id, webhook_id, expression, names, values, "ALL_OLD")
         except NotFound:
             return None
+
+    def get_secret_box(self, tenant_id: str, webhook_id: str) -> dict[str, Any] | None:
+        """A webhook's sealed secret (`envelope`), read alone (strongly consistent); None when it has none."""
+        item = self.table.get_item(
+            Key=keys.webhook(tenant_id, webhook_id), ProjectionExpression=SECRET_BOX, ConsistentRead=True
+        ).get("Item")
+        return dict(item[SECRET_BOX]) if item and SECRET_BOX in item else None
+
+    def set_secret_box(self, tenant_id: str, webhook_id: str, box: dict[str, Any]) -> None:
+        self._on_existing(tenant_id, webhook_id, "SET #box = :box", {":box": box})
+
+    def remove_secret_box(self, tenant_id: str, webhook_id: str) -> None:
+        self._on_existing(tenant_id, webhook_id, "REMOVE #box", None)
+
+    def _on_existing(self, tenant_id: str, webhook_id: str, expression: str, values: dict[str, Any] | None) -> None:
+        """One UpdateItem of the secret box on a webhook that must exist (NotFound otherwise)."""
+        extra = {"ExpressionAttributeValues": values} if values else {}
+        if not applied(
+            lambda: self.table.update_item(
+                Key=keys.webhook(tenant_id, webhook_id),
+                UpdateExpression=expression,
+                ExpressionAttributeNames={"#box": SECRET_BOX},
+                ConditionExpression=Attr("pk").exists(),
+                **extra,
+            )
+        ):
+            raise NotFound(f"webhook {webhook_id} not found", field="id")
 
     def delete_webhook(self, tenant_id: str, webhook_id: str) -> WebhookRecord:
         return self._existing(
