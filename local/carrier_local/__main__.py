@@ -52,7 +52,10 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
         action="append",
         default=[],
         metavar="NAME=VALUE",
-        help="template parameter override (repeatable; Stage=local and AllowPrivateTargets=true by default)",
+        help=(
+            "template parameter override (repeatable; Stage=local, AllowPrivateTargets=true and"
+            " WebhookCacheSeconds=0 by default)"
+        ),
     )
     parser.add_argument(
         "--profile",

@@ -51,7 +51,9 @@ from carrier_local.template import TEMPLATE_PATH, Template, load_template, resou
 log = logging.getLogger("carrier_local.stack")
 
 REGION = "us-east-1"
-DEFAULT_PARAMETERS: dict[str, str] = {"Stage": "local", "AllowPrivateTargets": "true"}
+# A developer's stack: local targets allowed, and a webhook created or changed is seen by the very next event
+# (WebhookCacheSeconds=0: on AWS a dispatcher container keeps a tenant's webhook list 5 s by default).
+DEFAULT_PARAMETERS: dict[str, str] = {"Stage": "local", "AllowPrivateTargets": "true", "WebhookCacheSeconds": "0"}
 ARTIFACT_BUCKET = "carrier-local-artifacts"
 ARTIFACT_KEY = "placeholder.zip"
 

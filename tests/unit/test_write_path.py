@@ -161,3 +161,17 @@ def test_a_delivery_ids_hash_part_is_crockford_base32_of_its_80_bits(raw: bytes)
     # ids.delivery_id encodes with the C base32 and a translation: the same text as the id's own alphabet
     fast = base64.b32encode(raw).decode().translate(ids._CROCKFORD)
     assert fast == ids._b32(int.from_bytes(raw, "big"), 16)
+
+
+def test_a_webhook_this_container_disables_on_a_410_is_left_out_of_its_cached_list_at_once() -> None:
+    # Given a warm dispatcher keeping webhook lists 10 s, and a receiver that answers 410 Gone
+    engine = Counting(transport=FakeTransport(replies=[answer(410)]), settings=settings(webhook_cache_seconds=10))
+    engine.hook()
+    engine.send("evt_0")
+    assert engine.store.get_webhook(TENANT, "wh_1")["status"] == "disabled"
+    # When the next event comes a second later, inside the cache time
+    engine.clock.advance(1)
+    report = engine.send("evt_1")
+    # Then the list was read again: the webhook is disabled, its delivery skipped, nothing sent to it
+    assert engine.queries == 2 and report.matched == 0 and report.skipped_disabled == 1
+    assert len(engine.transport.requests) == 1

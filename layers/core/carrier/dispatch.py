@@ -74,6 +74,7 @@ class Dispatcher:
             store, self.clock, events, settings.failing_after_failures, settings.last_call_every_seconds
         )
         self.webhooks = WebhookLists(store, self.clock, settings.webhook_cache_seconds)
+        self.recorder.on_disabled = self.webhooks.forget  # a webhook this container disabled is left out at once
 
     # ---- matching -----------------------------------------------------------------------------------
 

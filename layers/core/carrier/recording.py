@@ -16,6 +16,7 @@ attempt after that. An attempt at delivering an operational event raises nothing
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -125,6 +126,7 @@ class Recorder:
         self.events = events or NoPublisher()
         self.failing_after = failing_after
         self.calls = CallWrites(clock, last_call_every, failing_after)
+        self.on_disabled: Callable[[str], None] = lambda tenant_id: None  # a 410 disabled one of the tenant's webhooks
 
     def record(
         self,
@@ -167,6 +169,7 @@ class Recorder:
         if result.outcome.name == GONE:
             webhook_changes.update(status=WebhookStatus.disabled, disabled_reason=GONE_REASON, disabled_at=now)
             count("WebhooksDisabled")
+            self.on_disabled(target.tenant_id)
         leaves = sources(status, actor, leaving) if status != DeliveryStatus.pending else leaving
         if first is not None:
             written = self.store.claim_delivery(first_record(first, result.attempt, changes), stale_before)
