@@ -336,7 +336,8 @@ def run(
     env["PYTHONUNBUFFERED"] = "1"
     command = [sys.executable, __file__, "_stack", str(stamps_file), "--port", str(api_port)]
     command += ["--state-file", str(folder / "local.json"), "--poller-workers", str(workers)]
-    command += ["-p", "HttpTimeoutSeconds=10", "--log-level", "WARNING"]
+    # the webhook list kept as on AWS (the local stack's own default reads it per event, for developers)
+    command += ["-p", "HttpTimeoutSeconds=10", "-p", "WebhookCacheSeconds=5", "--log-level", "WARNING"]
     with log.open("w") as out:
         stack = subprocess.Popen(command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, text=True)
     try:
