@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from contextvars import ContextVar
 from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools.shared.lazy_import import LazyLoader
@@ -27,9 +28,9 @@ else:  # imported by the first batch (settings, profile, catalog, pydantic): the
     ingest = LazyLoader("ingest", globals(), "carrier.ingest")
     runtime = LazyLoader("runtime", globals(), "carrier.runtime")
 
-# A failed record comes back alone; a batch whose every record failed is reported the same way, not raised
-processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
-_events_in_flight: dict[tuple[str, str], asyncio.Lock] = {}  # this invocation's events being dispatched
+# This invocation's events being dispatched (copies of one event in a batch go one after the other). Per invocation,
+# as its batch processor is: Lambda runs one at a time per container, the local stack several at once in threads.
+_events_in_flight: ContextVar[dict[tuple[str, str], asyncio.Lock]] = ContextVar("carrier_events_in_flight")
 
 
 async def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> dict[str, Any]:
@@ -52,7 +53,7 @@ async def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> di
     def remaining_seconds() -> float:
         return float(lambda_context.get_remaining_time_in_millis()) / 1000
 
-    async with _events_in_flight.setdefault((event.tenant_id, event.id), asyncio.Lock()):
+    async with _events_in_flight.get().setdefault((event.tenant_id, event.id), asyncio.Lock()):
         report = await runtime.dispatcher().dispatch(event, extra_targets, budget=remaining_seconds, chunk=chunk)
     for outcome, number in report.outcomes.items():
         count(f"Deliveries_{outcome}", number)
@@ -82,7 +83,9 @@ async def record_handler(record: SQSRecord, lambda_context: LambdaContext) -> di
 
 @observed
 def handler(event: dict, context: LambdaContext) -> dict:
-    _events_in_flight.clear()  # its locks belong to the last invocation's event loop
+    _events_in_flight.set({})
+    # A failed record comes back alone; a batch whose every record failed is reported the same way, not raised
+    processor = AsyncBatchProcessor(event_type=EventType.SQS, raise_on_entire_batch_failure=False)
     answer: dict = async_process_partial_response(  # type: ignore[assignment]
         event=event, record_handler=record_handler, processor=processor, context=context
     )

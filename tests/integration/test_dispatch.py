@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import boto3
@@ -289,3 +290,19 @@ def test_metrics_are_emitted_as_emf(pipeline: RecordingScheduler, capsys) -> Non
     assert merged["EventsRejected"] in (1, [1.0], 1.0)
     latency = merged["AttemptLatency"]
     assert len(latency if isinstance(latency, list) else [latency]) == 1  # one value per event
+
+
+def test_two_invocations_at_once_in_one_process_each_settle_their_own_batch(pipeline: RecordingScheduler) -> None:
+    # Given a receiver answering after 50 ms, and two batches of 10 events (the local stack runs the dispatcher for
+    # its two queues, events and fan-out chunks, in threads of one process)
+    with Receiver(lambda r: Answer(200, delay=0.05)) as receiver:
+        hook = create(receiver.url)
+        batches = [[bus_event("model.trained", {"n": n}, event_id=f"evt_{b}_{n}") for n in range(10)] for b in (0, 1)]
+        # When both invocations run at once
+        with ThreadPoolExecutor(2) as pool:
+            answers = list(pool.map(lambda batch: dispatch(*batch), batches))
+    # Then each settled its own batch: nothing failed, nothing lost, no event sent twice
+    assert answers == [{"batchItemFailures": []}] * 2
+    ids = sorted(r.headers["webhook-id"] for r in receiver.requests)
+    assert ids == sorted(f"evt_{b}_{n}" for b in (0, 1) for n in range(10))
+    assert len(deliveries(hook["id"])) == 20
