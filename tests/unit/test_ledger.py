@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from bench.ledger import as_figures, balance, delivery_latencies, earliest, hook_number, percentiles
+from bench.ledger_books import as_figures, balance, delivery_latencies, earliest, hook_number, percentiles
 
 
 def test_every_delivery_received_balances() -> None:
