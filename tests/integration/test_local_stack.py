@@ -19,6 +19,7 @@ from typing import Any
 
 import pytest
 
+from carrier.fanout import SqsChunks
 from carrier_local.__main__ import READY_LINE
 from carrier_local.poller import SqsPoller
 from carrier_local.routes import routes_from_template
@@ -181,14 +182,16 @@ def test_stack_resources_and_environment(stack: LocalStack) -> None:
     assert os.environ["TABLE_NAME"] == stack.table_name
     assert set(stack.functions) >= {"ApiFunction", "AuthorizerFunction", "DispatcherFunction"}
     assert stack.functions["DispatcherFunction"].module_file == ROOT / "functions" / "dispatcher" / "app.py"
-    [source] = stack.event_sources
-    assert source.function == "DispatcherFunction"
+    source, chunks = stack.event_sources  # the bus's events, and the chunks of split fan-outs
+    assert source.function == chunks.function == "DispatcherFunction"
     assert source.queue_url == stack.events_queue_url
-    assert source.report_batch_item_failures
+    assert chunks.queue_url.endswith("-fanout") and chunks.batch_size == 1
+    assert source.report_batch_item_failures and chunks.report_batch_item_failures
+    assert stack.environment["FANOUT_QUEUE_URL"].endswith("/carrier-local-fanout")  # as moto's CloudFormation names it
     assert stack.dead_letter_queue_url.endswith("-dlq")
     # moto's own event source mapping is off: the poller is the only consumer of the queue
     mappings = stack.client("lambda").list_event_source_mappings()["EventSourceMappings"]
-    assert [m["State"] for m in mappings] == ["Disabled"]
+    assert [m["State"] for m in mappings] == ["Disabled", "Disabled"]  # the events queue's and the fan-out queue's
 
 
 def test_the_data_key_secret_is_generated_from_the_template(stack: LocalStack) -> None:
@@ -200,8 +203,34 @@ def test_the_data_key_secret_is_generated_from_the_template(stack: LocalStack) -
     assert value["current"] == "k1" and len(value["k1"]) == 64 and value["k1"].isalnum()
 
 
+def test_the_dispatchers_chunks_reach_the_fan_out_queue_one_per_batch(stack: LocalStack) -> None:
+    # Given the fan-out queue the dispatcher's environment names, and its own event source (BatchSize 1)
+    chunks = stack.event_sources[1]
+    batches: list[dict[str, Any]] = []
+
+    def dispatcher(event: dict[str, Any]) -> dict[str, Any]:
+        batches.append(event)
+        return {"batchItemFailures": []}
+
+    # When the dispatcher's chunk queue sends three chunk messages (as carrier.fanout does)
+    SqsChunks(stack.environment["FANOUT_QUEUE_URL"], stack.client("sqs")).send(["one", "two", "three"])
+    poller = SqsPoller(
+        chunks.queue_url,
+        chunks.queue_arn,
+        dispatcher,
+        batch_size=chunks.batch_size,
+        failure_visibility_timeout=60,
+        sqs_client=stack.client("sqs"),
+    )
+    with poller:
+        poller.drain(timeout=20)
+    # Then each came in a batch of its own
+    assert sorted(r["body"] for b in batches for r in b["Records"]) == ["one", "three", "two"]
+    assert [len(b["Records"]) for b in batches] == [1, 1, 1]
+
+
 def test_poller_feeds_bus_events_to_the_function_and_keeps_reported_failures(stack: LocalStack) -> None:
-    [source] = stack.event_sources
+    source = stack.event_sources[0]  # the events queue
     batches: list[dict[str, Any]] = []
 
     def dispatcher(event: dict[str, Any]) -> dict[str, Any]:
@@ -244,7 +273,7 @@ def test_poller_feeds_bus_events_to_the_function_and_keeps_reported_failures(sta
 
 
 def test_a_batch_that_keeps_failing_ends_in_the_dead_letter_queue(stack: LocalStack) -> None:
-    [source] = stack.event_sources
+    source = stack.event_sources[0]  # the events queue
     calls: list[int] = []
 
     def dispatcher(event: dict[str, Any]) -> dict[str, Any]:
