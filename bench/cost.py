@@ -14,238 +14,84 @@ encoded here, each rule with the AWS documentation it follows:
 - Lambda bills requests and GB-seconds (duration in ms x the configured memory).
 - A dispatcher invocation sends a whole batch's deliveries concurrently: its duration is Carrier's own time plus
   the slowest of its sends (`expected_makespan`), so the sends share it.
+
+The units themselves are `bench/cost_units.py`'s, the table's shape and write rules `bench/cost_table.py`'s (both
+re-exported here); this module assembles them per delivery, per ladder, per API publish, per month and for peers.
 """
 
 from __future__ import annotations
 
-import math
-import random
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
-from decimal import Decimal
-from typing import Any
 
-from carrier.store import sizes
+from bench.cost_table import (
+    INDEX_ENTRY_OVERHEAD,
+    STORAGE_ITEM_OVERHEAD,
+    Index,
+    TableShape,
+    WriteCost,
+    entry_size,
+    index_entry,
+    query_read_units,
+    stored_bytes,
+    table_shape,
+    write_cost,
+)
+from bench.cost_units import (
+    CHUNK_BYTES,
+    GB,
+    KB,
+    MONTH_SECONDS,
+    READ_UNIT_BYTES,
+    WRITE_UNIT_BYTES,
+    Mix,
+    Typed,
+    chunks,
+    expected_makespan,
+    expected_max,
+    gb_seconds,
+    item_size,
+    latency_mix,
+    mean,
+    put_events_entry_size,
+    python_value,
+    read_units,
+    write_units,
+)
 
-KB = 1024
-WRITE_UNIT_BYTES = sizes.WRITE_UNIT_BYTES
-READ_UNIT_BYTES = sizes.READ_UNIT_BYTES
-INDEX_ENTRY_OVERHEAD = 100  # bytes DynamoDB adds to each index entry (writes and storage) and to each stored item
-STORAGE_ITEM_OVERHEAD = 100
-CHUNK_BYTES = 64 * KB  # PutEvents and SQS bill each started 64 KB as one event / request
-GB = 1024**3
-MONTH_SECONDS = 30 * 24 * 3600
-
-Typed = Mapping[str, Any]  # a DynamoDB attribute value as on the wire: {"S": "..."}, {"N": "12"}, {"M": {...}}
-
-
-# ---- DynamoDB item sizes --------------------------------------------------------------------------------------
-
-
-def python_value(value: Typed) -> Any:
-    """A wire-typed attribute value as Python (the form `carrier.store.sizes` measures)."""
-    (kind, body), *_ = value.items()
-    if kind in ("S", "B"):
-        return body
-    if kind == "N":
-        return Decimal(str(body))
-    if kind == "BOOL":
-        return bool(body)
-    if kind == "NULL":
-        return None
-    if kind == "L":
-        return [python_value(v) for v in body]
-    if kind == "M":
-        return {k: python_value(v) for k, v in body.items()}
-    if kind == "SS":
-        return set(body)
-    if kind == "NS":
-        return {Decimal(str(n)) for n in body}
-    if kind == "BS":
-        return set(body)
-    raise ValueError(f"unknown DynamoDB type {kind}")
-
-
-def item_size(item: Mapping[str, Typed] | None) -> int:
-    """Bytes of an item as DynamoDB bills it (the rules of `carrier.store.sizes`, the engine's own)."""
-    return sizes.item_bytes({name: python_value(value) for name, value in (item or {}).items()})
-
-
-def write_units(size: int) -> int:
-    return max(1, math.ceil(size / WRITE_UNIT_BYTES))
-
-
-def read_units(size: int, consistent: bool) -> float:
-    units = max(1, math.ceil(size / READ_UNIT_BYTES))
-    return float(units) if consistent else units / 2
-
-
-# ---- the table's shape (from template.yaml) -------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Index:
-    name: str
-    keys: tuple[str, ...]
-    projection: str  # ALL, KEYS_ONLY, INCLUDE
-    non_key: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class TableShape:
-    keys: tuple[str, ...]
-    indexes: tuple[Index, ...] = ()
-
-    def key_of(self, item: Mapping[str, Typed]) -> dict[str, Typed]:
-        return {k: item[k] for k in self.keys}
-
-
-def table_shape(properties: Mapping[str, Any]) -> TableShape:
-    """The table's key and its indexes (LSIs and GSIs alike: each entry bills the same way) from the template's
-    `AWS::DynamoDB::Table` Properties."""
-
-    def keys(schema: Sequence[Mapping[str, str]]) -> tuple[str, ...]:
-        return tuple(k["AttributeName"] for k in sorted(schema, key=lambda k: k["KeyType"] != "HASH"))
-
-    indexes = tuple(
-        Index(
-            name=i["IndexName"],
-            keys=keys(i["KeySchema"]),
-            projection=i["Projection"]["ProjectionType"],
-            non_key=tuple(i["Projection"].get("NonKeyAttributes", ())),
-        )
-        for kind in ("LocalSecondaryIndexes", "GlobalSecondaryIndexes")
-        for i in properties.get(kind, ())
-    )
-    return TableShape(keys(properties["KeySchema"]), indexes)
-
-
-def index_entry(item: Mapping[str, Typed] | None, table: TableShape, index: Index) -> dict[str, Typed] | None:
-    """The entry `item` has in `index` (None when it lacks an index key attribute: a sparse index skips it)."""
-    if not item or any(k not in item for k in index.keys):
-        return None
-    if index.projection == "ALL":
-        return dict(item)
-    kept = set(table.keys) | set(index.keys) | (set(index.non_key) if index.projection == "INCLUDE" else set())
-    return {k: v for k, v in item.items() if k in kept}
-
-
-def entry_size(entry: Mapping[str, Typed]) -> int:
-    return item_size(entry) + INDEX_ENTRY_OVERHEAD
-
-
-@dataclass(frozen=True)
-class WriteCost:
-    table: int
-    indexes: Mapping[str, int]
-
-    @property
-    def total(self) -> int:
-        return self.table + sum(self.indexes.values())
-
-
-def write_cost(
-    table: TableShape,
-    before: Mapping[str, Typed] | None,
-    after: Mapping[str, Typed] | None,
-    *,
-    transactional: bool = False,
-) -> WriteCost:
-    """Write units of one item write that turned `before` into `after` (None: no item). A refused conditional
-    write leaves the item as it was (before == after): it bills the item's size, at least 1, and no index."""
-    factor = 2 if transactional else 1
-    units = write_units(max(item_size(before), item_size(after))) * factor
-    per_index: dict[str, int] = {}
-    for index in table.indexes:
-        old, new = index_entry(before, table, index), index_entry(after, table, index)
-        if old == new:  # absent from the index both times, or no projected attribute changed
-            cost = 0
-        elif old is None or new is None:
-            changed = new if old is None else old
-            assert changed is not None
-            cost = write_units(entry_size(changed))
-        elif any(old[k] != new[k] for k in index.keys):  # the entry moves: a delete and a put
-            cost = write_units(entry_size(old)) + write_units(entry_size(new))
-        else:
-            cost = write_units(max(entry_size(old), entry_size(new)))
-        per_index[index.name] = cost * factor
-    return WriteCost(units, per_index)
-
-
-def query_read_units(sizes: Iterable[int], consistent: bool) -> float:
-    """A Query or Scan page: the sizes of every item it read (before any filter), summed, then rounded."""
-    return read_units(sum(sizes), consistent)
-
-
-def stored_bytes(item: Mapping[str, Typed], table: TableShape) -> int:
-    """Bytes DynamoDB stores (and bills storage for) for an item and its index entries."""
-    entries = (index_entry(item, table, index) for index in table.indexes)
-    return item_size(item) + STORAGE_ITEM_OVERHEAD + sum(entry_size(e) for e in entries if e is not None)
-
-
-# ---- EventBridge, SQS ------------------------------------------------------------------------------------------
-
-
-def put_events_entry_size(entry: Mapping[str, Any]) -> int:
-    """An entry's size as EventBridge counts it: Time (14 bytes when set), Source, DetailType, Detail, Resources."""
-    size = 14 if entry.get("Time") else 0
-    for field in ("Source", "DetailType", "Detail"):
-        size += len(str(entry.get(field, "")).encode())
-    return size + sum(len(str(r).encode()) for r in entry.get("Resources", ()))
-
-
-def chunks(size: int) -> int:
-    """Billed events (PutEvents) or requests (SQS): one per started 64 KB, at least one."""
-    return max(1, math.ceil(size / CHUNK_BYTES))
-
-
-# ---- Lambda: the receiver-latency mix and the invocation's duration -----------------------------------------
-
-
-Mix = tuple[tuple[float, float], ...]  # (share, seconds), shares summing to 1
-
-
-def latency_mix(timeout_seconds: float) -> Mix:
-    """The stated receiver-latency mix: 50 % answer in 100 ms, 45 % in 500 ms, 5 % take the whole timeout."""
-    return ((0.50, 0.1), (0.45, 0.5), (0.05, float(timeout_seconds)))
-
-
-def mean(mix: Mix) -> float:
-    return sum(share * seconds for share, seconds in mix)
-
-
-def expected_max(mix: Mix, n: int) -> float:
-    """E[the slowest of n independent sends]: sum over values v of v x (F(v)^n - F(v-)^n)."""
-    if n <= 0:
-        return 0.0
-    total, below = 0.0, 0.0
-    for share, seconds in sorted(mix, key=lambda m: m[1]):
-        total += seconds * ((below + share) ** n - below**n)
-        below += share
-    return total
-
-
-def expected_makespan(mix: Mix, n: int, slots: int, trials: int = 4000, seed: int = 19) -> float:
-    """E[time until the last of n sends ends] when at most `slots` run at once (each takes the next free slot).
-    Exact (`expected_max`) when every send has a slot; a seeded simulation otherwise."""
-    if n <= slots:
-        return expected_max(mix, n)
-    rng = random.Random(seed)
-    values = [seconds for _, seconds in mix]
-    weights = [share for share, _ in mix]
-    total = 0.0
-    for _ in range(trials):
-        free = [0.0] * slots
-        for latency in rng.choices(values, weights, k=n):
-            start = min(free)
-            free[free.index(start)] = start + latency
-        total += max(free)
-    return total / trials
-
-
-def gb_seconds(duration_seconds: float, memory_mb: int) -> float:
-    """Lambda bills each invocation's duration rounded up to the millisecond, times its configured memory."""
-    return math.ceil(duration_seconds * 1000) / 1000 * memory_mb / 1024
+# the units and the table's rules, re-exported: callers price through `bench.cost` alone
+__all__ = [
+    "CHUNK_BYTES",
+    "GB",
+    "INDEX_ENTRY_OVERHEAD",
+    "KB",
+    "MONTH_SECONDS",
+    "READ_UNIT_BYTES",
+    "STORAGE_ITEM_OVERHEAD",
+    "WRITE_UNIT_BYTES",
+    "Index",
+    "Mix",
+    "TableShape",
+    "Typed",
+    "WriteCost",
+    "chunks",
+    "entry_size",
+    "expected_makespan",
+    "expected_max",
+    "gb_seconds",
+    "index_entry",
+    "item_size",
+    "latency_mix",
+    "mean",
+    "put_events_entry_size",
+    "python_value",
+    "query_read_units",
+    "read_units",
+    "stored_bytes",
+    "table_shape",
+    "write_cost",
+    "write_units",
+]
 
 
 # ---- per delivery ---------------------------------------------------------------------------------------------

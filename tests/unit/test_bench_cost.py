@@ -240,7 +240,7 @@ def test_the_ledger_bills_each_request_by_the_items_moto_holds(env: dict[str, st
     from botocore.exceptions import ClientError
     from moto import mock_aws
 
-    from bench.aws_calls import Ledger
+    from bench.aws_ledger import Ledger
 
     with mock_aws():
         # Given a table with an ALL-projected LSI, and a ledger on a session's clients
