@@ -77,6 +77,9 @@ def environment(function: str) -> dict[str, str]:
             "ALLOW_PRIVATE_TARGETS": "true",
             "ALLOW_HTTP_TARGETS": "true",
             "POWERTOOLS_TRACE_DISABLED": "true",  # no X-Ray daemon here; traces are priced by the sampling rule
+            # as in Lambda: Powertools' batch keeps one event loop per container (not asyncio.run per invocation),
+            # so the dispatcher's HTTP session lives across invocations, as deployed (none left unclosed to print)
+            "LAMBDA_TASK_ROOT": str(ROOT / "functions" / "dispatcher"),
         }
     )
     return env
