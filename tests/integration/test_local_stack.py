@@ -203,6 +203,21 @@ def test_the_data_key_secret_is_generated_from_the_template(stack: LocalStack) -
     assert value["current"] == "k1" and len(value["k1"]) == 64 and value["k1"].isalnum()
 
 
+def drained(stack: LocalStack, source: Any, dispatcher: Any) -> SqsPoller:
+    """A poller of `source`'s queue feeding `dispatcher`, run until the queue is drained (visibility 60 s)."""
+    poller = SqsPoller(
+        source.queue_url,
+        source.queue_arn,
+        dispatcher,
+        batch_size=source.batch_size,
+        failure_visibility_timeout=60,
+        sqs_client=stack.client("sqs"),
+    )
+    with poller:
+        poller.drain(timeout=20)
+    return poller
+
+
 def test_the_dispatchers_chunks_reach_the_fan_out_queue_one_per_batch(stack: LocalStack) -> None:
     # Given the fan-out queue the dispatcher's environment names, and its own event source (BatchSize 1)
     chunks = stack.event_sources[1]
@@ -214,16 +229,7 @@ def test_the_dispatchers_chunks_reach_the_fan_out_queue_one_per_batch(stack: Loc
 
     # When the dispatcher's chunk queue sends three chunk messages (as carrier.fanout does)
     SqsChunks(stack.environment["FANOUT_QUEUE_URL"], stack.client("sqs")).send(["one", "two", "three"])
-    poller = SqsPoller(
-        chunks.queue_url,
-        chunks.queue_arn,
-        dispatcher,
-        batch_size=chunks.batch_size,
-        failure_visibility_timeout=60,
-        sqs_client=stack.client("sqs"),
-    )
-    with poller:
-        poller.drain(timeout=20)
+    drained(stack, chunks, dispatcher)
     # Then each came in a batch of its own
     assert sorted(r["body"] for b in batches for r in b["Records"]) == ["one", "three", "two"]
     assert [len(b["Records"]) for b in batches] == [1, 1, 1]
@@ -250,16 +256,7 @@ def test_poller_feeds_bus_events_to_the_function_and_keeps_reported_failures(sta
     entries.append({**entries[0], "Detail": json.dumps({"data": {"no": "tenant"}})})  # the rule's pattern drops it
     assert stack.client("events").put_events(Entries=entries)["FailedEntryCount"] == 0
 
-    poller = SqsPoller(
-        source.queue_url,
-        source.queue_arn,
-        dispatcher,
-        batch_size=source.batch_size,
-        failure_visibility_timeout=60,
-        sqs_client=stack.client("sqs"),
-    )
-    with poller:
-        poller.drain(timeout=20)
+    poller = drained(stack, source, dispatcher)
     records = [record for batch in batches for record in batch["Records"]]
     assert sorted(json.loads(r["body"])["detail"]["data"]["n"] for r in records) == [0, 1, 2]
     record = records[0]
