@@ -401,8 +401,7 @@ class MemoryStore:
         return len(rows)
 
     def delivery_statuses(self, tenant_id: str, webhook_id: str, delivery_ids: list[str]) -> dict[str, str]:
-        found = {did: self._delivery(tenant_id, webhook_id, did) for did in delivery_ids}
-        return {did: str(item["status"]) for did, item in found.items() if item is not None}
+        return self.statuses_of(tenant_id, [(webhook_id, did) for did in delivery_ids])
 
     def acquire_delivery_lock(
         self, tenant_id: str, webhook_id: str | None, delivery_id: str, owner: str, until: str, now: str

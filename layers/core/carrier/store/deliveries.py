@@ -24,16 +24,20 @@ class DeliveryItems(WebhookItems):
     def put_event(self, record: EventRecord) -> bool:
         """Store an event once, in its tenant's time index (`store.events`); False when it was stored before (a
         duplicate publish or redelivery)."""
-        item = {**keys.event(record["tenant_id"], record["id"]), **record, **events.indexed(record)}
+        item = self._event_item(record)
         return applied(lambda: self.table.put_item(Item=item, ConditionExpression="attribute_not_exists(pk)"))
+
+    @staticmethod
+    def _event_item(record: EventRecord) -> dict[str, Any]:
+        """An event's item: its key, the record, and its entry in the tenant's time index (`store.events`)."""
+        return {**keys.event(record["tenant_id"], record["id"]), **record, **events.indexed(record)}
 
     def claim_event(self, record: EventRecord, stale_before: str) -> tuple[EventClaim, EventRecord]:
         """Store an event and claim its deliveries for this run (`record["claimed_at"]`), in one write: `new`; or,
         stored before, take over its claim when older than `stale_before` (`taken`, a run that died or a later
         copy), else leave it (`held`). Returns the event as stored (its first copy's timestamp names its
         deliveries)."""
-        item = {**keys.event(record["tenant_id"], record["id"]), **record, **events.indexed(record)}
-        claim, stored = self._claim(item, stale_before)
+        claim, stored = self._claim(self._event_item(record), stale_before)
         return claim, (events.without_index(stored) if stored is not None else record)
 
     def claim_chunk(
